@@ -1,0 +1,112 @@
+package supervise
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// ExecError is a command that could not be started. Code is 127 when it was
+// not found and 126 when it was found but could not be executed, as a shell
+// reports them.
+type ExecError struct {
+	Name string
+	Err  error
+	Code int
+}
+
+func (e *ExecError) Error() string { return fmt.Sprintf("cannot run %q: %v", e.Name, e.Err) }
+
+// defaultPath is the search path execvp uses when PATH is unset.
+const defaultPath = "/bin:/usr/bin"
+
+// lookPath finds name the way execvp does: a name with a slash is used as it
+// is; otherwise each PATH entry is tried, and a file found but not
+// executable makes the result "permission denied" rather than "not found".
+func lookPath(name string) (string, error) {
+	if name == "" {
+		return "", &ExecError{Name: name, Err: errors.New("empty command name"), Code: 127}
+	}
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	path, ok := os.LookupEnv("PATH")
+	if !ok {
+		path = defaultPath
+	}
+	denied := false
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		st, err := os.Stat(p)
+		if err != nil || st.IsDir() {
+			continue
+		}
+		if unix.Access(p, unix.X_OK) == nil {
+			return p, nil
+		}
+		denied = true
+	}
+	if denied {
+		return "", &ExecError{Name: name, Err: fs.ErrPermission, Code: 126}
+	}
+	return "", &ExecError{Name: name, Err: errors.New("command not found in PATH"), Code: 127}
+}
+
+// execCode maps an execve error to the shell's exit code.
+func execCode(err error) int {
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+		return 127
+	}
+	return 126
+}
+
+// startChild starts the command with the attributes the contract asks for:
+// its own process group (or session), in the terminal's foreground when
+// stdin is a terminal.
+func startChild(cfg *Config) (*os.Process, error) {
+	path, err := lookPath(cfg.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	attr := &syscall.SysProcAttr{}
+	tty := isControllingTerminal(0)
+	switch {
+	case cfg.Setsid:
+		attr.Setsid = true
+	case tty:
+		attr.Setpgid = true
+		attr.Foreground = true
+		attr.Ctty = 0
+	default:
+		attr.Setpgid = true
+	}
+	p, err := os.StartProcess(path, cfg.Args, &os.ProcAttr{
+		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
+		Sys:   attr,
+	})
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &ExecError{Name: cfg.Args[0], Err: err, Code: execCode(err)}
+	}
+	return p, nil
+}
+
+// isControllingTerminal reports whether fd is our controlling terminal, the
+// only kind whose foreground group can be set (a terminal that is not ours
+// makes TIOCSPGRP fail with ENOTTY).
+func isControllingTerminal(fd int) bool {
+	_, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
+	return err == nil
+}

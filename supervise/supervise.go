@@ -1,0 +1,203 @@
+package supervise
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sexton-init/sexton/reap"
+	"github.com/sexton-init/sexton/signals"
+)
+
+// killWait bounds how long sexton waits, after SIGKILL, for the last
+// processes to be reaped (one in uninterruptible sleep may take a while);
+// as PID 1, exiting makes the kernel finish the job.
+const killWait = 2 * time.Second
+
+// ExitUsage is the exit code for bad input and failed set-up, as tini uses.
+const ExitUsage = 1
+
+// state is the supervisor's bookkeeping for one run.
+type state struct {
+	cfg   *Config
+	log   *Logger
+	pid1  bool
+	child int // 0 in pause mode
+
+	finished bool // the main child has exited (or pause mode was told to stop)
+	code     int  // the exit code to leave with, valid once finished
+	names    bool // read command names of reaped processes
+}
+
+// Run supervises cfg and returns the code sexton should exit with. It is
+// meant to run once per process: it fixes the runtime at one P and installs
+// handlers for every catchable signal.
+func Run(cfg Config) int {
+	reserveThreads()
+	s := &state{cfg: &cfg, log: cfg.Log, pid1: os.Getpid() == 1}
+	s.names = cfg.WarnOnReap || (s.log != nil && s.log.Verbosity >= int(Debug))
+
+	// Handlers go in before the child starts so that no signal is lost or
+	// takes the Go runtime's default action (exit 2) in between. Signals
+	// that came ignored stay ignored, and stay so in the child.
+	ignored := ignoredAtStart()
+	sigCh := make(chan os.Signal, 2*signals.Max)
+	var catch []os.Signal
+	for _, sig := range signals.Catchable() {
+		if !ignored[sig] {
+			catch = append(catch, sig)
+		}
+	}
+	signal.Notify(sigCh, catch...)
+
+	if code, ok := s.setUp(); !ok {
+		return code
+	}
+	if !cfg.Pause {
+		p, err := startChild(&cfg)
+		if err != nil {
+			s.log.Errorf("%v", err)
+			if ee, ok := err.(*ExecError); ok {
+				return ee.Code
+			}
+			return ExitUsage
+		}
+		s.child = p.Pid
+		_ = p.Release()
+		s.log.Printf(Info, "started %q as pid %d", cfg.Args[0], s.child)
+	}
+	if !cfg.JobControl {
+		// Now that the child has its own dispositions, sexton ignores
+		// the terminal's job-control signals: writing to a terminal from
+		// a background process group must not stop (or loop) the init.
+		signal.Ignore(unix.SIGTTIN, unix.SIGTTOU)
+	}
+	s.log.Printf(Debug, "%d threads after start-up", threadCount())
+	return s.loop(sigCh)
+}
+
+// setUp applies the process-wide settings; on failure it returns the exit code.
+func (s *state) setUp() (int, bool) {
+	if s.cfg.ParentDeath != 0 {
+		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(s.cfg.ParentDeath), 0, 0, 0); err != nil {
+			s.log.Errorf("cannot set the parent-death signal: %v", err)
+			return ExitUsage, false
+		}
+	}
+	if s.cfg.Subreaper && !s.pid1 {
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			s.log.Errorf("cannot register as a child subreaper: %v", err)
+			return ExitUsage, false
+		}
+		s.log.Printf(Debug, "registered as a child subreaper")
+	}
+	if !s.pid1 && !s.cfg.Subreaper {
+		s.log.Warnf("not running as PID 1 and not a child subreaper: orphaned processes " +
+			"will not be reparented to sexton and cannot be reaped; use -s or SEXTON_SUBREAPER=1, or run as PID 1")
+	}
+	return 0, true
+}
+
+// loop is the event loop: one goroutine, no blocking waits.
+func (s *state) loop(sigCh <-chan os.Signal) int {
+	var grace, killed <-chan time.Time
+	s.reap() // the child may have ended before its SIGCHLD could be queued
+	for {
+		if s.finished && grace == nil && killed == nil {
+			if s.cfg.Grace <= 0 || !s.othersLeft() {
+				return s.exit()
+			}
+			n := s.signalOthers(unix.SIGTERM)
+			s.log.Printf(Info, "sent SIGTERM to %d remaining process(es); grace period %v", n, s.cfg.Grace)
+			grace = time.After(s.cfg.Grace)
+		}
+		select {
+		case v := <-sigCh:
+			sig := v.(syscall.Signal)
+			if sig == unix.SIGCHLD {
+				s.reap()
+				if s.finished && (grace != nil || killed != nil) && !s.othersLeft() {
+					return s.exit()
+				}
+				continue
+			}
+			s.handle(sig)
+		case <-grace:
+			n := s.signalOthers(unix.SIGKILL)
+			s.log.Warnf("grace period of %v is over: sent SIGKILL to %d remaining process(es)", s.cfg.Grace, n)
+			grace, killed = nil, time.After(killWait)
+		case <-killed:
+			s.log.Warnf("processes still unreaped %v after SIGKILL; exiting", killWait)
+			return s.exit()
+		}
+	}
+}
+
+// exit logs and returns the final exit code.
+func (s *state) exit() int {
+	s.log.Printf(Debug, "exiting with status %d", s.code)
+	return s.code
+}
+
+// reap collects every ended child.
+func (s *state) reap() {
+	reap.All(s.names, func(e reap.Exit) {
+		if e.PID == s.child && !s.finished {
+			s.finished = true
+			s.code = e.Code()
+			if s.cfg.ZeroExit[s.code] {
+				s.log.Printf(Debug, "exit code %d remapped to 0", s.code)
+				s.code = 0
+			}
+			s.log.Printf(Info, "main child %d %s", e.PID, e.Describe())
+			return
+		}
+		if s.cfg.WarnOnReap {
+			s.log.Warnf("reaped zombie process %d (%s), which %s", e.PID, e.Comm, e.Describe())
+		} else {
+			s.log.Printf(Debug, "reaped process %d (%s), which %s", e.PID, e.Comm, e.Describe())
+		}
+	})
+}
+
+// handle acts on one received signal other than SIGCHLD.
+func (s *state) handle(sig unix.Signal) {
+	if s.cfg.Pause && !s.finished && (sig == unix.SIGTERM || sig == unix.SIGINT) {
+		s.log.Printf(Info, "pause: %s received, stopping", signals.Name(sig))
+		s.finished, s.code = true, 0
+		return
+	}
+	to, ok := s.cfg.Rewrite.Apply(sig)
+	_, rewritten := s.cfg.Rewrite[sig]
+	switch {
+	case !ok:
+		s.log.Printf(Debug, "%s dropped by rewrite rule", signals.Name(sig))
+	case !rewritten && !signals.Relayed(sig):
+		s.log.Printf(Debug, "%s received, not relayed", signals.Name(sig))
+	case s.finished || s.cfg.Pause:
+		n := s.signalOthers(to)
+		s.log.Printf(Debug, "%s sent to %d remaining process(es)", signals.Name(to), n)
+	default:
+		s.relay(to)
+	}
+	if s.cfg.JobControl && (sig == unix.SIGTSTP || sig == unix.SIGTTIN || sig == unix.SIGTTOU) {
+		s.log.Printf(Debug, "suspending with the child")
+		_ = unix.Kill(os.Getpid(), unix.SIGSTOP)
+	}
+}
+
+// relay forwards sig to the main child, or to its process group.
+func (s *state) relay(sig unix.Signal) {
+	target := s.child
+	if s.cfg.Group {
+		target = -s.child
+	}
+	if err := unix.Kill(target, sig); err != nil {
+		s.log.Printf(Debug, "relaying %s to %d: %v", signals.Name(sig), target, err)
+		return
+	}
+	s.log.Printf(Debug, "relayed %s to %d", signals.Name(sig), target)
+}
