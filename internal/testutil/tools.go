@@ -1,0 +1,146 @@
+package testutil
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sexton-init/sexton/signals"
+)
+
+// runTool runs one workload tool and returns its exit code. The tools:
+//
+//	orphans N          make N orphans: fork a child that forks a grandchild,
+//	                   both exit at once, only the child is waited for
+//	forkflood SECONDS  fork as fast as possible for SECONDS, each fork
+//	                   leaving an orphan that lives 20 ms; print how many
+//	                   forks failed with EAGAIN
+//	sigrecord FILE [CHILDFILE]
+//	                   append the name of each signal received to FILE;
+//	                   with CHILDFILE, first start a second recorder in
+//	                   the same process group writing there
+func runTool(name string, args []string) int {
+	switch name {
+	case "orphans":
+		n, _ := strconv.Atoi(args[0])
+		return orphans(n)
+	case "forkflood":
+		secs, _ := strconv.Atoi(args[0])
+		return forkFlood(time.Duration(secs) * time.Second)
+	case "sigrecord":
+		return sigRecord(args)
+	}
+	fmt.Fprintf(os.Stderr, "testutil: unknown tool %q\n", name)
+	return 100
+}
+
+// rawFork forks this process with the clone system call alone. In the child
+// only the calling thread exists and Go's runtime must not run: the child
+// calls nothing but raw system calls and exits.
+func rawFork() (int, unix.Errno) {
+	pid, _, errno := unix.RawSyscall6(unix.SYS_CLONE, uintptr(unix.SIGCHLD), 0, 0, 0, 0, 0)
+	return int(pid), errno
+}
+
+func rawExit(code int) {
+	unix.RawSyscall(unix.SYS_EXIT_GROUP, uintptr(code), 0, 0)
+}
+
+// orphans makes n orphans as fast as it can.
+func orphans(n int) int {
+	for i := 0; i < n; i++ {
+		pid, errno := rawFork()
+		if errno != 0 {
+			fmt.Fprintf(os.Stderr, "fork: %v\n", errno)
+			return 1
+		}
+		if pid == 0 {
+			rawFork() // the grandchild exits at once too: pid 0 or not
+			rawExit(0)
+		}
+		var ws unix.WaitStatus
+		for {
+			if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
+				break
+			}
+		}
+	}
+	return 0
+}
+
+// forkFlood forks as fast as it can until d has passed, leaving orphans
+// that sleep 20 ms; it reports the number of failed forks.
+func forkFlood(d time.Duration) int {
+	deadline := time.Now().Add(d)
+	failed, made := 0, 0
+	sleep := unix.Timespec{Nsec: 20_000_000}
+	for time.Now().Before(deadline) {
+		pid, errno := rawFork()
+		if errno != 0 {
+			failed++
+			continue
+		}
+		if pid == 0 {
+			if gpid, _ := rawFork(); gpid == 0 {
+				unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&sleep)), 0, 0)
+			}
+			rawExit(0)
+		}
+		made++
+		var ws unix.WaitStatus
+		for {
+			if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
+				break
+			}
+		}
+	}
+	fmt.Printf("forks=%d eagain=%d\n", made, failed)
+	return 0
+}
+
+// sigRecord appends every signal it gets to a file, one name a line, and
+// never exits by itself. FILE.ready appears once it is listening (and, with
+// CHILDFILE, once its child recorder in the same process group is too).
+func sigRecord(args []string) int {
+	file := args[0]
+	if len(args) > 1 {
+		exe, _ := os.Executable()
+		_, err := os.StartProcess(exe, []string{exe, args[1]}, &os.ProcAttr{
+			Env:   append(os.Environ(), toolEnv+"=sigrecord"),
+			Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
+		})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	var sigs []os.Signal
+	for s := unix.Signal(1); s < 32; s++ {
+		if s != unix.SIGKILL && s != unix.SIGSTOP && s != unix.SIGCHLD && s != unix.SIGURG {
+			sigs = append(sigs, s)
+		}
+	}
+	ch := make(chan os.Signal, 64)
+	signal.Notify(ch, sigs...)
+	if len(args) > 1 {
+		for ReadFile(args[1]+".ready") == "" {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	_ = os.WriteFile(file+".ready", []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	for v := range ch {
+		f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return 1
+		}
+		fmt.Fprintln(f, signals.Name(v.(syscall.Signal)))
+		f.Close()
+	}
+	return 0
+}
