@@ -237,9 +237,12 @@ echo ready > /data/ready
 while :; do sleep 1; done
 `
 
-// flushHelper needs 300 ms after SIGTERM to write its data.
+// flushHelper needs 300 ms after SIGTERM to write its data. Its trap first
+// ignores further SIGTERMs, so that a second one (from the init's shutdown of
+// leftovers) cannot cut the flush short: ignored signals stay ignored in the
+// usleep it starts.
 const flushHelper = `#!/bin/sh
-trap 'usleep 300000; echo flushed > /data/flushed; exit 0' TERM
+trap 'trap "" TERM; usleep 300000; echo flushed > /data/flushed; exit 0' TERM
 echo ready > /data/helper-ready
 while :; do sleep 1 & wait $!; done
 `
