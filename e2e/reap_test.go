@@ -1,0 +1,102 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sexton-init/sexton/internal/testutil"
+)
+
+// An orphan storm leaves no zombie behind; the peak is reported.
+func TestOrphanStormLeavesNoZombies(t *testing.T) {
+	dir := t.TempDir()
+	done := filepath.Join(dir, "done")
+	orphans := strings.Join(testutil.Tool("orphans", "20000"), " ")
+	ns := testutil.Start(t, testutil.Spec{Args: cmdline(sexton(t), []string{"--",
+		"sh", "-c", orphans + " && touch " + done + " && exec sleep 1000"})})
+
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if n := int64(len(ns.Zombies())); n > peak.Load() {
+				peak.Store(n)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	waitFile(t, done)
+	close(stop)
+	<-sampled
+	testutil.Eventually(t, limit, "no zombies in the namespace", func() bool { return len(ns.Zombies()) == 0 })
+	t.Logf("20000 orphans: peak zombies sampled %d", peak.Load())
+
+	ns.Signal(unix.SIGTERM)
+	if code := ns.Wait(limit); code != 128+int(unix.SIGTERM) {
+		t.Fatalf("exit code %d, want %d (sleep killed by the relayed SIGTERM)", code, 128+int(unix.SIGTERM))
+	}
+}
+
+// With -w each reaped orphan is named: pid, command name, how it ended.
+func TestWarnOnReapNamesOrphans(t *testing.T) {
+	ns := testutil.Start(t, testutil.Spec{Args: cmdline(sexton(t, "-w"), []string{"--",
+		"sh", "-c", "sh -c 'sleep 0.01 & exit 0'; sleep 0.5; exit 4"})})
+	if code := ns.Wait(limit); code != 4 {
+		t.Fatalf("exit code %d, want 4; stderr:\n%s", code, ns.Stderr())
+	}
+	if !strings.Contains(ns.Stderr(), "(sleep), which exited with status 0") {
+		t.Fatalf("no warning naming the reaped sleep; stderr:\n%s", ns.Stderr())
+	}
+}
+
+// As a subreaper outside PID 1, sexton adopts and reaps orphans, and its
+// shutdown reaches them.
+func TestSubreaperAdoptsAndReapsOrphans(t *testing.T) {
+	testutil.RequireRoot(t)
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready")
+	orphans := strings.Join(testutil.Tool("orphans", "200"), " ")
+	cmd := startDirect(t, cmdline(sexton(t, "-s", "--grace", "30s"), []string{"--",
+		"sh", "-c", orphans + " && (sleep 1000 &) && touch " + ready + " && exec sleep 1000"}))
+	waitFile(t, ready)
+	me := cmd.Process.Pid
+	testutil.Eventually(t, limit, "orphaned sleep adopted by sexton", func() bool {
+		return len(childrenNamed(t, me, "sleep")) == 2 // the main child and the adopted orphan
+	})
+	testutil.Eventually(t, limit, "no zombie children of sexton", func() bool { return zombieChildren(t, me) == 0 })
+	if strings.Contains(stderrOf(cmd), "not running as PID 1") {
+		t.Fatalf("warned although -s was given: %s", stderrOf(cmd))
+	}
+	_ = cmd.Process.Signal(unix.SIGTERM)
+	code := waitDirect(t, cmd)
+	if code != 128+int(unix.SIGTERM) {
+		t.Fatalf("exit code %d, want 143; stderr:\n%s", code, stderrOf(cmd))
+	}
+	if _, err := os.Stat("/proc/" + itoa(me)); err == nil {
+		t.Fatal("sexton still exists after exiting")
+	}
+}
+
+// Without -s and not PID 1, sexton warns once that orphans escape it.
+func TestWarnsWhenNeitherPID1NorSubreaper(t *testing.T) {
+	cmd := startDirect(t, cmdline(sexton(t), []string{"--", "true"}))
+	if code := waitDirect(t, cmd); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	if n := strings.Count(stderrOf(cmd), "not running as PID 1 and not a child subreaper"); n != 1 {
+		t.Fatalf("warning printed %d times; stderr:\n%s", n, stderrOf(cmd))
+	}
+}
