@@ -1,0 +1,379 @@
+package proctree
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sexton-init/sexton/procfs"
+)
+
+// The test binary doubles as the processes of the tree: with
+// PROCTREE_HELPER=<role> it plays that role. Every role that is up writes
+// "role pid" to fd 3, a pipe inherited down the tree.
+//
+//	npm     (dies on SIGTERM) starts next, then sleeps
+//	next    (ignores SIGTERM) starts setsid and dfork, then sleeps
+//	setsid  (own session, dies on SIGTERM) sleeps
+//	dfork   (own session) starts daemon and exits at once: a double fork
+//	daemon  (ignores SIGTERM) waits to be orphaned, then sleeps
+const helperEnv = "PROCTREE_HELPER"
+
+func TestMain(m *testing.M) {
+	if role := os.Getenv(helperEnv); role != "" {
+		helper(role)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func helper(role string) {
+	report := os.NewFile(3, "report")
+	up := func() { fmt.Fprintf(report, "%s %d\n", role, os.Getpid()) }
+	spawn := func(role string, setsid bool) {
+		exe, _ := os.Executable()
+		c := exec.Command(exe)
+		c.Env = append(os.Environ(), helperEnv+"="+role)
+		c.ExtraFiles = []*os.File{report}
+		c.SysProcAttr = &syscall.SysProcAttr{Setsid: setsid}
+		if err := c.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, "helper:", err)
+			os.Exit(1)
+		}
+	}
+	switch role {
+	case "npm":
+		spawn("next", false)
+	case "next":
+		signal.Ignore(syscall.SIGTERM)
+		spawn("setsid", true)
+		spawn("dfork", true)
+	case "setsid":
+	case "dfork":
+		spawn("daemon", false)
+		os.Exit(0)
+	case "daemon":
+		signal.Ignore(syscall.SIGTERM)
+		for ppid := os.Getppid(); os.Getppid() == ppid; {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	up()
+	select {}
+}
+
+// needRoot skips, or fails under CI=true, when the test cannot run here.
+func needRoot(t *testing.T, what string) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s needs root", what)
+	}
+	t.Skipf("%s needs root", what)
+}
+
+func skipOrFail(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// startHelperTree starts the npm role under proctree and waits until the
+// whole tree is up. It returns the tree and its processes by role.
+func startHelperTree(t *testing.T, cmd *exec.Cmd, opts *Options) (*Tree, map[string]Proc) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd.Env = append(os.Environ(), helperEnv+"=npm")
+	cmd.ExtraFiles = []*os.File{w}
+	cmd.Stderr = os.Stderr
+	tree, err := Start(cmd, opts)
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	procs := map[string]Proc{}
+	t.Cleanup(func() { cleanup(t, tree, procs) })
+
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	timeout := time.After(30 * time.Second) // a hang guard, not a measurement
+	for len(procs) < 4 {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("report pipe closed with %d of 4 processes up: %v", len(procs), procs)
+			}
+			var role string
+			var pid int
+			if _, err := fmt.Sscan(l, &role, &pid); err != nil {
+				t.Fatalf("bad report %q", l)
+			}
+			s, err := procfs.ReadStat("/proc", pid)
+			if err != nil {
+				t.Fatalf("%s %d: %v", role, pid, err)
+			}
+			procs[role] = Proc{PID: pid, Comm: s.Comm, StartTime: s.StartTime}
+		case <-timeout:
+			t.Fatalf("tree not up after 30s: %v", procs)
+		}
+	}
+	return tree, procs
+}
+
+// cleanup makes sure that nothing a test started survives it, even when
+// the test failed half-way.
+func cleanup(t *testing.T, tree *Tree, procs map[string]Proc) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, _ = tree.Stop(ctx)
+	for _, p := range procs {
+		if alive(p) {
+			t.Errorf("cleanup: %v still alive, killing it", p)
+			_ = unix.Kill(p.PID, unix.SIGKILL)
+		}
+	}
+	if dir := tree.Cgroup(); dir != "" {
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("cleanup: cgroup %s still there", dir)
+			_ = unix.Rmdir(dir)
+		}
+	}
+}
+
+// alive reports whether p exists, as a zombie or not.
+func alive(p Proc) bool {
+	s, err := procfs.ReadStat("/proc", p.PID)
+	return err == nil && s.StartTime == p.StartTime
+}
+
+// zombies lists our zombie children.
+func zombies(t *testing.T) []procfs.Stat {
+	t.Helper()
+	table, err := procfs.Scan("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []procfs.Stat
+	for _, s := range table {
+		if s.PPID == os.Getpid() && s.State == 'Z' {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func names(ps []Proc) string {
+	var s []string
+	for _, p := range ps {
+		s = append(s, p.Comm+":"+fmt.Sprint(p.PID))
+	}
+	return strings.Join(s, " ")
+}
+
+func contains(ps []Proc, p Proc) bool {
+	for _, q := range ps {
+		if q.PID == p.PID && q.StartTime == p.StartTime {
+			return true
+		}
+	}
+	return false
+}
+
+// checkStopped checks the report against the known tree, and that no
+// process of the tree and no zombie is left.
+func checkStopped(t *testing.T, tree *Tree, procs map[string]Proc, rep *Report) {
+	t.Helper()
+	t.Logf("report: %v", rep)
+	for role, p := range procs {
+		if alive(p) {
+			t.Errorf("%s %v still exists after Stop", role, p)
+		}
+	}
+	if z := zombies(t); len(z) > 0 {
+		t.Errorf("zombies left: %+v", z)
+	}
+	if len(rep.Survivors) > 0 {
+		t.Errorf("survivors: %v", names(rep.Survivors))
+	}
+	for _, role := range []string{"next", "daemon"} { // they ignore SIGTERM
+		if !contains(rep.Killed, procs[role]) {
+			t.Errorf("%s %v not in Killed (%s)", role, procs[role], names(rep.Killed))
+		}
+	}
+	for _, role := range []string{"npm", "setsid"} {
+		if !contains(rep.Exited, procs[role]) {
+			t.Errorf("%s %v not in Exited (%s)", role, procs[role], names(rep.Exited))
+		}
+	}
+	if !contains(rep.Reaped, procs["daemon"]) {
+		t.Errorf("daemon %v not reaped by proctree (reaped: %s)", procs["daemon"], names(rep.Reaped))
+	}
+	if dir := tree.Cgroup(); dir != "" {
+		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("cgroup %s not removed: %v", dir, err)
+		}
+	}
+}
+
+func exe(t *testing.T) string {
+	t.Helper()
+	p, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func testStop(t *testing.T, opts *Options, want Mode) {
+	tree, procs := startHelperTree(t, exec.Command(exe(t)), opts)
+	if tree.Mode() != want {
+		t.Fatalf("mode %v, want %v", tree.Mode(), want)
+	}
+	members := tree.Members()
+	for role, p := range procs {
+		if !contains(members, p) {
+			t.Errorf("%s %v is not a member: %s", role, p, names(members))
+		}
+	}
+	rep, err := tree.Stop(context.Background())
+	if err != nil {
+		t.Error(err)
+	}
+	if err := tree.Wait(); err == nil {
+		t.Error("Wait: the direct child was killed, but Wait returned nil")
+	}
+	checkStopped(t, tree, procs, rep)
+}
+
+// The tree of three generations: npm -> next -> {setsid'd grandchild,
+// double-forked daemon (orphaned to us)}, in each mode.
+func TestStopProcessGroup(t *testing.T) {
+	testStop(t, &Options{Mode: ProcessGroup, Grace: 300 * time.Millisecond}, ProcessGroup)
+}
+
+func TestStopCgroupV2(t *testing.T) {
+	needRoot(t, "cgroup mode")
+	mnt, root, err := findMount(true)
+	if err != nil {
+		skipOrFail(t, "no cgroup v2: %v", err)
+	}
+	dir, err := ownCgroupDir("/proc/self/cgroup", true)
+	if err != nil {
+		skipOrFail(t, "no own cgroup v2 (mounted at %s, root %s): %v", mnt, root, err)
+	}
+	testStop(t, &Options{Mode: Cgroup, CgroupParent: dir, Grace: 300 * time.Millisecond}, Cgroup)
+}
+
+func TestStopCgroupV1Freezer(t *testing.T) {
+	needRoot(t, "cgroup mode")
+	dir, err := ownCgroupDir("/proc/self/cgroup", false)
+	if err != nil {
+		skipOrFail(t, "no cgroup v1 freezer: %v", err)
+	}
+	testStop(t, &Options{Mode: Cgroup, CgroupParent: dir, Grace: 300 * time.Millisecond}, Cgroup)
+}
+
+// Cancelling the context of exec.CommandContext stops the whole tree, not
+// just the direct child.
+func TestCommandContextCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe(t))
+	cmd.WaitDelay = 300 * time.Millisecond
+	tree, procs := startHelperTree(t, cmd, &Options{Mode: ProcessGroup})
+	cancel()
+	// os/exec reports how the direct child ended (an *exec.ExitError for
+	// "signal: terminated"); only a clean exit becomes context.Canceled.
+	if err := tree.Wait(); err == nil {
+		t.Error("Wait = nil after cancel")
+	}
+	rep, err := tree.Stop(context.Background()) // waits for the Stop begun by cmd.Cancel
+	if err != nil {
+		t.Error(err)
+	}
+	checkStopped(t, tree, procs, rep)
+}
+
+// While proctree reaps orphans, os/exec in the same program still gets the
+// exit status of every one of its own children.
+func TestDoesNotRobOSExec(t *testing.T) {
+	tree, procs := startHelperTree(t, exec.Command(exe(t)), &Options{Mode: ProcessGroup, Grace: 300 * time.Millisecond})
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := exec.Command("true").Run(); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	rep, err := tree.Stop(context.Background()) // reaps orphans meanwhile
+	if err != nil {
+		t.Error(err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("os/exec: %v", err)
+	}
+	checkStopped(t, tree, procs, rep)
+}
+
+// Cgroup mode must not pick up the caller: the v1 start moves a thread of
+// ours into the cgroup and back.
+func TestCgroupV1ThreadMovedBack(t *testing.T) {
+	needRoot(t, "cgroup mode")
+	dir, err := ownCgroupDir("/proc/self/cgroup", false)
+	if err != nil {
+		skipOrFail(t, "no cgroup v1 freezer: %v", err)
+	}
+	cmd := exec.Command("sleep", "60")
+	tree, err := Start(cmd, &Options{Mode: Cgroup, CgroupParent: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cleanup(t, tree, nil) })
+	b, err := os.ReadFile(filepath.Join(tree.Cgroup(), "tasks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks := strings.Fields(string(b))
+	if len(tasks) != 1 || tasks[0] != fmt.Sprint(cmd.Process.Pid) {
+		t.Errorf("tasks in %s: %v, want only %d", tree.Cgroup(), tasks, cmd.Process.Pid)
+	}
+	rep, err := tree.Stop(context.Background())
+	if err != nil {
+		t.Error(err)
+	}
+	if len(rep.Procs) != 1 || len(rep.Exited) != 1 {
+		t.Errorf("report: %v", rep)
+	}
+}
