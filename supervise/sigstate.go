@@ -16,8 +16,13 @@ import (
 // keeps no public record of what was there before, so an inherited SIG_IGN
 // survives only for SIGHUP, SIGINT (which the runtime respects, see
 // os/signal), SIGCONT, SIGTSTP, SIGTTIN and SIGTTOU (which it leaves
-// alone). These stay ignored in sexton and in the child. The blocked-signal
-// mask is preserved in full by the runtime itself.
+// alone). These stay ignored in sexton and in the child.
+//
+// Blocked signals are inherited by the child through the runtime, which
+// forks with the forking thread's mask, except those the runtime unblocks in
+// every thread because it must receive them (SIGHUP, SIGINT, SIGTERM,
+// SIGQUIT, SIGABRT, SIGCHLD, SIGPROF and the fault signals): whether those
+// were blocked at start is not knowable from Go, and they start unblocked.
 func ignoredAtStart() map[unix.Signal]bool {
 	out := map[unix.Signal]bool{}
 	for s := unix.Signal(1); s <= signals.Max; s++ {
