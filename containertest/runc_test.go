@@ -436,3 +436,46 @@ func TestVersionInContainer(t *testing.T) {
 		t.Errorf("sexton --version printed %q, want it to contain the stamped %q", out, testVersion)
 	}
 }
+
+// TestSubreaperInSharedPIDNamespace: in a pod with a shared PID namespace the
+// application's sexton is not PID 1 (the pause is). With -s it becomes a
+// child subreaper, so its service's orphans come back to it, and the flush
+// case still works when the runtime stops the application container.
+//
+// Recipe exercised: Kubernetes shareProcessNamespace, entrypoint `sexton -s`.
+func TestSubreaperInSharedPIDNamespace(t *testing.T) {
+	e := setup(t)
+	pb := newBundle(t, e, "/sbin/sexton", "--pause")
+	pause := pb.run(t, e, "shared-pause")
+	pausePid := waitRunning(t, pause)
+
+	ab := newBundle(t, e, "/sbin/sexton", "-s", "--grace", "60s", "--", "/bin/sh", "/srv/main.sh")
+	ab.writeFile(t, "/srv/main.sh", flushMain, 0o755)
+	ab.writeFile(t, "/srv/helper.sh", flushHelper, 0o755)
+	ab.joinPIDNamespace(t, pausePid)
+	app := ab.run(t, e, "shared-app")
+	app.waitFile(t, "/data/ready")
+	appInit := app.state(t).Pid
+	start := time.Now()
+	app.kill(t, "TERM")
+	status := app.wait(t)
+	t.Logf("application container stopped %v after runc kill TERM, status %s", time.Since(start), exitStatus(status))
+	if status != 128+15 {
+		t.Errorf("exit status %s, want the main process's 143 (128+SIGTERM)\noutput:\n%s", exitStatus(status), app.output())
+	}
+	if got := readFile(ab.hostPath("/data/flushed")); got != "flushed\n" {
+		t.Errorf("/data/flushed = %q, want \"flushed\\n\": the helper did not get to flush\noutput:\n%s",
+			got, app.output())
+	}
+	// Nothing of the application may be left in the pod, and the pause
+	// must still be there for the next container.
+	ps := procsInPIDNamespaceOf(t, pausePid)
+	if n := count(ps, func(p proc) bool { return p.pid != pausePid }); n != 0 {
+		t.Errorf("%d processes left in the pod after the application container (init %d) stopped:\n%s",
+			n, appInit, describe(ps))
+	}
+	pause.kill(t, "TERM")
+	if status := pause.wait(t); status != 0 {
+		t.Errorf("sexton --pause exit status %s on SIGTERM, want 0\noutput:\n%s", exitStatus(status), pause.output())
+	}
+}
