@@ -11,6 +11,8 @@
 #   docker buildx build --platform linux/amd64,linux/arm64 \
 #       --build-arg VERSION=$(git describe --tags --always) -t sexton:dev .
 #
+# Run as is (`docker run IMAGE`) it is a pause container: `sexton --pause`.
+#
 # The containertest package runs sexton from the same place, /sbin/sexton, in
 # its runc containers.
 
@@ -35,4 +37,7 @@ LABEL org.opencontainers.image.title="sexton" \
       org.opencontainers.image.version="${VERSION}"
 COPY --from=build /out/sexton /sbin/sexton
 ENTRYPOINT ["/sbin/sexton"]
-CMD ["--help"]
+# Run as is, the image is a pod sandbox ("pause") image that reaps the
+# orphans of every container sharing its PID namespace; see
+# docs/kubernetes.md.
+CMD ["--pause"]
