@@ -19,7 +19,7 @@ import (
 //	orphans N          make N orphans: fork a child that forks a grandchild,
 //	                   both exit at once, only the child is waited for
 //	forkflood SECONDS  fork as fast as possible for SECONDS, each fork
-//	                   leaving an orphan that lives 20 ms; print how many
+//	                   leaving an orphan that lives 500 ms; print how many
 //	                   forks failed with EAGAIN
 //	sigrecord FILE [CHILDFILE]
 //	                   append the name of each signal received to FILE;
@@ -74,12 +74,13 @@ func orphans(n int) int {
 	return 0
 }
 
-// forkFlood forks as fast as it can until d has passed, leaving orphans
-// that sleep 20 ms; it reports the number of failed forks.
+// forkFlood forks as fast as it can until d has passed, each child leaving
+// an orphan that sleeps 500 ms; it reports how many forks failed, its own
+// or its children's (a child whose fork fails exits with status 1).
 func forkFlood(d time.Duration) int {
 	deadline := time.Now().Add(d)
 	failed, made := 0, 0
-	sleep := unix.Timespec{Nsec: 20_000_000}
+	sleep := unix.Timespec{Nsec: 500_000_000}
 	for time.Now().Before(deadline) {
 		pid, errno := rawFork()
 		if errno != 0 {
@@ -87,8 +88,13 @@ func forkFlood(d time.Duration) int {
 			continue
 		}
 		if pid == 0 {
-			if gpid, _ := rawFork(); gpid == 0 {
+			gpid, errno := rawFork()
+			if gpid == 0 && errno == 0 {
 				unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&sleep)), 0, 0)
+				rawExit(0)
+			}
+			if errno != 0 {
+				rawExit(1)
 			}
 			rawExit(0)
 		}
@@ -98,6 +104,9 @@ func forkFlood(d time.Duration) int {
 			if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
 				break
 			}
+		}
+		if ws.ExitStatus() == 1 {
+			failed++
 		}
 	}
 	fmt.Printf("forks=%d eagain=%d\n", made, failed)
