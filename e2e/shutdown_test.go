@@ -1,0 +1,86 @@
+package e2e
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sexton-init/sexton/internal/testutil"
+)
+
+// flushScript is a main process that starts a background helper and exits
+// at once on SIGTERM; the helper, on SIGTERM, needs 300 ms to flush its
+// file before it exits.
+func flushScript(file string) string {
+	return `(trap 'sleep 0.3; echo flushed > ` + file + `; exit 0' TERM; touch ` + file + `.ready; while :; do sleep 0.05; done) &
+trap 'exit 0' TERM
+while :; do sleep 0.05; done`
+}
+
+// SIGTERM to PID 1: the main child exits at once, the helper gets SIGTERM
+// and time to flush before sexton exits.
+func TestShutdownLetsLeftoversFlush(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "data")
+	ns := testutil.Start(t, testutil.Spec{Args: cmdline(sexton(t, "--"), []string{"sh", "-c", flushScript(file)})})
+	waitFile(t, file+".ready")
+	ns.Signal(unix.SIGTERM)
+	if code := ns.Wait(limit); code != 0 {
+		t.Fatalf("exit code %d, want the main child's 0; stderr:\n%s", code, ns.Stderr())
+	}
+	if got := testutil.ReadFile(file); got != "flushed\n" {
+		t.Fatalf("helper's file holds %q: it was killed mid-write", got)
+	}
+}
+
+// --grace 0 is tini's behaviour: exit with the main child, the helper dies
+// with the namespace before it could flush.
+func TestGraceZeroExitsAtOnce(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "data")
+	ns := testutil.Start(t, testutil.Spec{Args: cmdline(sexton(t, "--grace", "0", "--"), []string{"sh", "-c", flushScript(file)})})
+	waitFile(t, file+".ready")
+	ns.Signal(unix.SIGTERM)
+	if code := ns.Wait(limit); code != 0 {
+		t.Fatalf("exit code %d, want 0; stderr:\n%s", code, ns.Stderr())
+	}
+	if got := testutil.ReadFile(file); got != "" {
+		t.Fatalf("helper's file holds %q although sexton did not wait for it", got)
+	}
+}
+
+// A leftover that ignores SIGTERM is SIGKILLed after the grace period and
+// sexton still exits with the main child's status.
+func TestShutdownKillsWhatIgnoresSIGTERM(t *testing.T) {
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready")
+	script := `(trap '' TERM; touch ` + ready + `; exec sleep 1000) &
+while [ ! -e ` + ready + ` ]; do sleep 0.01; done
+exit 5`
+	ns := testutil.Start(t, testutil.Spec{Args: cmdline(sexton(t, "--grace", "500ms", "--"), []string{"sh", "-c", script})})
+	if code := ns.Wait(limit); code != 5 {
+		t.Fatalf("exit code %d, want the main child's 5; stderr:\n%s", code, ns.Stderr())
+	}
+	if !strings.Contains(ns.Stderr(), "sent SIGKILL to 1 remaining process") {
+		t.Fatalf("no SIGKILL reported; stderr:\n%s", ns.Stderr())
+	}
+}
+
+// Pause mode reaps orphans made by another process in the namespace and
+// exits 0 on SIGTERM.
+func TestPauseReapsTheNamespace(t *testing.T) {
+	for _, sig := range []unix.Signal{unix.SIGTERM, unix.SIGINT} {
+		ns := testutil.Start(t, testutil.Spec{Args: sexton(t, "--pause")})
+		testutil.Eventually(t, limit, "pause running", func() bool { return len(ns.Processes()) == 1 })
+		join := append([]string{"nsenter", "-t", itoa(ns.PID), "-p", "-m", "--"}, testutil.Tool("orphans", "300")...)
+		cmd := startDirect(t, join)
+		if code := waitDirect(t, cmd); code != 0 {
+			t.Fatalf("orphan maker in the namespace: exit %d: %s", code, stderrOf(cmd))
+		}
+		testutil.Eventually(t, limit, "orphans reaped by pause", func() bool { return len(ns.Zombies()) == 0 })
+		ns.Signal(sig)
+		if code := ns.Wait(limit); code != 0 {
+			t.Fatalf("pause exit code %d on %v, want 0; stderr:\n%s", code, sig, ns.Stderr())
+		}
+	}
+}
