@@ -13,8 +13,16 @@ import (
 
 // Main runs sexton with the given command line (args[0] is the program
 // name) and returns the exit status. version is the build's version.
+//
+// Invoked as tini, tini-static or docker-init it behaves as tini 0.19, as
+// dumb-init as dumb-init 1.2.5 (see docs/compatibility.md); under any other
+// name it is sexton.
 func Main(version string, args []string, stdout, stderr io.Writer) int {
 	name := filepath.Base(args[0])
+	if p := PersonalityOf(name); p != Sexton {
+		return mainPersonality(p, version, args, os.LookupEnv, stdout, stderr)
+	}
+
 	inv, err := ParseSexton(args[1:], os.LookupEnv)
 	if err != nil {
 		var ue *UsageError
