@@ -468,7 +468,12 @@ func TestSubreaperInSharedPIDNamespace(t *testing.T) {
 			got, app.output())
 	}
 	// Nothing of the application may be left in the pod, and the pause
-	// must still be there for the next container.
+	// must still be there for the next container: a sexton that is not PID 1
+	// must not signal processes outside its own tree (kill(-1, ...)).
+	if pause.stopped() {
+		t.Fatalf("the pause stopped (status %s) when the application container did\noutput:\n%s",
+			exitStatus(pause.status), pause.output())
+	}
 	ps := procsInPIDNamespaceOf(t, pausePid)
 	if n := count(ps, func(p proc) bool { return p.pid != pausePid }); n != 0 {
 		t.Errorf("%d processes left in the pod after the application container (init %d) stopped:\n%s",
