@@ -1,0 +1,234 @@
+package main
+
+import (
+	_ "embed"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+//go:embed helpers/benchhelper.c
+var helperSource []byte
+
+// Init is one contender for PID 1.
+type Init struct {
+	Name string
+	Path string   // the binary ("" for no init)
+	Argv []string // what goes before the workload's argv
+	Pkg  string   // Debian package, for peers
+}
+
+// None reports whether this is the "no init" case: the workload is PID 1.
+func (in *Init) None() bool { return in.Path == "" }
+
+// Command returns the argv that runs workload under this init.
+func (in *Init) Command(workload ...string) []string {
+	return append(append([]string{}, in.Argv...), workload...)
+}
+
+// Env is what the setup found and built.
+type Env struct {
+	Root    string // module root
+	Work    string // scratch dir (bench/out)
+	Helper  string // the compiled C helper
+	Inits   []*Init
+	Sexton  *Init // nil when it could not be built
+	Tini    *Init // nil when missing
+	Missing []string
+	Notes   []string
+	Machine Machine
+}
+
+// Machine describes where the numbers come from.
+type Machine struct {
+	CPU, Kernel, OS, Go, Memory string
+	CPUs                        int
+	LoadStart, LoadEnd          string
+	Versions                    map[string]string
+	Commit                      string
+	Date                        string
+}
+
+func (e *Env) logf(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", a...)
+}
+
+// LogPath is where the stderr of a run goes.
+func (e *Env) LogPath(scenario string, in *Init) string {
+	return filepath.Join(e.Work, "logs", scenario+"-"+strings.ReplaceAll(in.Name, " ", "_")+".log")
+}
+
+var peers = []struct{ name, path, pkg string }{
+	{"tini", "/usr/bin/tini", "tini"},
+	{"tini-static", "/usr/bin/tini-static", "tini"},
+	{"dumb-init", "/usr/bin/dumb-init", "dumb-init"},
+	{"catatonit", "/usr/bin/catatonit", "catatonit"},
+}
+
+// setup checks the prerequisites, installs missing peers when allowed,
+// compiles the helper and builds sexton.
+func setup(work string, install bool) (*Env, error) {
+	if os.Geteuid() != 0 {
+		return nil, fmt.Errorf("must run as root (PID namespaces, mounts, cgroups)")
+	}
+	if _, err := os.Stat(filepath.Join(pidsRoot, "cgroup.procs")); err != nil {
+		return nil, fmt.Errorf("cgroup v1 pids controller not mounted at %s: %v", pidsRoot, err)
+	}
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil || strings.TrimSpace(string(gomod)) == "" || strings.TrimSpace(string(gomod)) == os.DevNull {
+		return nil, fmt.Errorf("run from inside the sexton module (go env GOMOD: %v)", err)
+	}
+	e := &Env{Root: filepath.Dir(strings.TrimSpace(string(gomod)))}
+	if !filepath.IsAbs(work) {
+		work = filepath.Join(e.Root, work)
+	}
+	e.Work = work
+	for _, d := range []string{"bin", "logs"} {
+		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	old, _ := filepath.Glob(filepath.Join(work, "logs", "*.log"))
+	for _, f := range old {
+		os.Remove(f)
+	}
+
+	// The C helper.
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		return nil, fmt.Errorf("gcc not found: apt-get install gcc libc6-dev")
+	}
+	src := filepath.Join(work, "benchhelper.c")
+	if err := os.WriteFile(src, helperSource, 0o644); err != nil {
+		return nil, err
+	}
+	e.Helper = filepath.Join(work, "bin", "benchhelper")
+	if out, err := exec.Command(gcc, "-O2", "-Wall", "-static", "-o", e.Helper, src).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("compiling the helper: %v\n%s", err, out)
+	}
+
+	// The peers.
+	var missingPkgs []string
+	for _, p := range peers {
+		if _, err := os.Stat(p.path); err != nil && !contains(missingPkgs, p.pkg) {
+			missingPkgs = append(missingPkgs, p.pkg)
+		}
+	}
+	if len(missingPkgs) > 0 {
+		if install {
+			e.logf("installing %v with apt-get", missingPkgs)
+			args := append([]string{"install", "-y", "--no-install-recommends"}, missingPkgs...)
+			cmd := exec.Command("apt-get", args...)
+			cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				e.logf("apt-get install failed: %v\n%s", err, lastLines(string(out), 5))
+			}
+		} else {
+			e.logf("missing packages %v (run without -install=false, or apt-get install them)", missingPkgs)
+		}
+	}
+
+	// sexton, built the way it ships.
+	sexton := filepath.Join(work, "bin", "sexton")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", sexton, "./cmd/sexton")
+	build.Dir = e.Root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		e.Missing = append(e.Missing, "sexton (go build ./cmd/sexton failed: "+lastLines(string(out), 3)+")")
+	} else {
+		e.Sexton = &Init{Name: "sexton", Path: sexton, Argv: []string{sexton, "--"}}
+		e.Inits = append(e.Inits, e.Sexton)
+	}
+	for _, p := range peers {
+		if _, err := os.Stat(p.path); err != nil {
+			e.Missing = append(e.Missing, fmt.Sprintf("%s (%s; package %s)", p.name, p.path, p.pkg))
+			continue
+		}
+		in := &Init{Name: p.name, Path: p.path, Argv: []string{p.path, "--"}, Pkg: p.pkg}
+		e.Inits = append(e.Inits, in)
+		if p.name == "tini" {
+			e.Tini = in
+		}
+	}
+	e.Inits = append(e.Inits, &Init{Name: "no init"})
+	for _, m := range e.Missing {
+		e.logf("MISSING: %s", m)
+	}
+	e.Machine = describeMachine(e.Root)
+	return e, nil
+}
+
+func describeMachine(root string) Machine {
+	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version(), Versions: map[string]string{}, Date: time.Now().UTC().Format("2006-01-02 15:04 MST")}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				m.CPU = strings.TrimSpace(l[strings.IndexByte(l, ':')+1:])
+				break
+			}
+		}
+	}
+	var u unix.Utsname
+	if unix.Uname(&u) == nil {
+		m.Kernel = unix.ByteSliceToString(u.Sysname[:]) + " " + unix.ByteSliceToString(u.Release[:]) + " " + unix.ByteSliceToString(u.Machine[:])
+	}
+	if b, err := os.ReadFile("/etc/os-release"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "PRETTY_NAME="); ok {
+				m.OS = strings.Trim(v, `"`)
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		if f := strings.Fields(strings.SplitN(string(b), "\n", 2)[0]); len(f) >= 2 {
+			m.Memory = f[1] + " kB"
+			var kb int64
+			fmt.Sscan(f[1], &kb)
+			m.Memory = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+		}
+	}
+	m.LoadStart = loadavg()
+	for _, pkg := range []string{"tini", "dumb-init", "catatonit"} {
+		if out, err := exec.Command("dpkg-query", "-W", "-f", "${Version}", pkg).Output(); err == nil {
+			m.Versions[pkg] = string(out)
+		}
+	}
+	git := exec.Command("git", "log", "-1", "--format=%h %s", "--", "cmd", "supervise", "reap", "signals", "procfs")
+	git.Dir = root
+	if out, err := git.Output(); err == nil {
+		m.Commit = strings.TrimSpace(string(out))
+	}
+	return m
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}

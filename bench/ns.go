@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sexton-init/sexton/procfs"
+	"golang.org/x/sys/unix"
+)
+
+// monoNow is CLOCK_MONOTONIC in nanoseconds, the clock the C helper stamps
+// its events with, so the two can be compared.
+func monoNow() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		panic(err)
+	}
+	return ts.Nano()
+}
+
+// NS is one run: PROG running as PID 1 of a fresh PID and mount namespace,
+// with its own /proc. Pid is its PID as seen from here.
+type NS struct {
+	Pid    int
+	cmd    *exec.Cmd
+	stdin  *os.File // write end of the workload's stdin
+	stdout *os.File // read end of the workload's stdout
+	lines  *bufio.Reader
+	done   chan struct{}
+	err    error // Wait's result, valid once done is closed
+	exited time.Time
+}
+
+// startNS starts argv as PID 1 of a new PID namespace, through the helper's
+// nsinit trampoline (joins cgroup if non-empty, mounts /proc, execs).
+// stderr goes to logPath.
+func startNS(env *Env, argv []string, cgroup, logPath string) (*NS, error) {
+	cmd := exec.Command(env.Helper, append([]string{"nsinit"}, argv...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS,
+		// The harness never ends a locked OS thread, so this fires only
+		// when the harness itself dies (golang/go#27505).
+		Pdeathsig: syscall.SIGKILL,
+	}
+	cmd.Env = os.Environ()
+	if cgroup != "" {
+		cmd.Env = append(cmd.Env, "BENCH_CGROUP="+cgroup)
+	}
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		return nil, err
+	}
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, logf
+	err = cmd.Start()
+	inR.Close()
+	outW.Close()
+	logf.Close()
+	if err != nil {
+		inW.Close()
+		outR.Close()
+		return nil, err
+	}
+	ns := &NS{Pid: cmd.Process.Pid, cmd: cmd, stdin: inW, stdout: outR, lines: bufio.NewReader(outR), done: make(chan struct{})}
+	go func() {
+		ns.err = cmd.Wait()
+		ns.exited = time.Now()
+		close(ns.done)
+	}()
+	return ns, nil
+}
+
+// Exited reports whether PID 1 has exited (and been waited for).
+func (ns *NS) Exited() bool {
+	select {
+	case <-ns.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// WaitExit waits up to d for PID 1 to exit; false on timeout.
+func (ns *NS) WaitExit(d time.Duration) bool {
+	select {
+	case <-ns.done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// ExitDesc describes how PID 1 ended: "exit 0", "signal killed", ...
+func (ns *NS) ExitDesc() string {
+	if !ns.Exited() {
+		return "running"
+	}
+	if ns.err == nil {
+		return "exit 0"
+	}
+	var ee *exec.ExitError
+	if errors.As(ns.err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok {
+			if ws.Signaled() {
+				return "killed by " + ws.Signal().String()
+			}
+			return "exit " + strconv.Itoa(ws.ExitStatus())
+		}
+	}
+	return ns.err.Error()
+}
+
+// Kill tears the namespace down (SIGKILL to its PID 1 kills every process in
+// it) and waits for PID 1.
+func (ns *NS) Kill() {
+	ns.Terminate()
+	ns.Close()
+}
+
+// Terminate kills the namespace like Kill but leaves the pipes open, so what
+// the workload wrote can still be read.
+func (ns *NS) Terminate() {
+	if !ns.Exited() {
+		_ = syscall.Kill(ns.Pid, syscall.SIGKILL)
+		<-ns.done
+	}
+}
+
+// Close closes the pipes to the workload.
+func (ns *NS) Close() {
+	ns.stdin.Close()
+	ns.stdout.Close()
+}
+
+// ReadLine reads one line of the workload's stdout, waiting at most d.
+func (ns *NS) ReadLine(d time.Duration) (string, error) {
+	if err := ns.stdout.SetReadDeadline(time.Now().Add(d)); err != nil {
+		return "", err
+	}
+	s, err := ns.lines.ReadString('\n')
+	return strings.TrimSuffix(s, "\n"), err
+}
+
+// ReadFull reads exactly len(b) bytes of the workload's stdout, waiting at most d.
+func (ns *NS) ReadFull(b []byte, d time.Duration) error {
+	if err := ns.stdout.SetReadDeadline(time.Now().Add(d)); err != nil {
+		return err
+	}
+	for n := 0; n < len(b); {
+		m, err := ns.lines.Read(b[n:])
+		n += m
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Workload returns the PID (from here) of PID 1's only child, waiting up to
+// d for it to appear. With no init, the workload is PID 1 itself.
+func (ns *NS) Workload(noInit bool, d time.Duration) (int, error) {
+	if noInit {
+		return ns.Pid, nil
+	}
+	deadline := time.Now().Add(d)
+	for {
+		kids, err := childrenOf(ns.Pid)
+		if err == nil && len(kids) == 1 {
+			return kids[0], nil
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("no single child of PID 1 (%v, %v)", kids, err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// childrenOf lists the children of every thread of pid, from
+// /proc/PID/task/TID/children. Zombies stay listed until reaped.
+func childrenOf(pid int) ([]int, error) {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	if err != nil || len(tasks) == 0 {
+		return nil, fmt.Errorf("no tasks for pid %d", pid)
+	}
+	var out []int
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(f); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out, nil
+}
+
+// childCounter counts the children of a process cheaply and repeatedly.
+type childCounter struct {
+	pid   int
+	tasks []string
+	buf   []byte
+	calls int
+}
+
+// count returns how many children the process has (all threads together).
+func (c *childCounter) count() int {
+	if c.calls%100 == 0 || len(c.tasks) == 0 { // threads rarely come and go
+		c.tasks, _ = filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", c.pid))
+	}
+	c.calls++
+	if c.buf == nil {
+		c.buf = make([]byte, 1<<20)
+	}
+	total := 0
+	for _, t := range c.tasks {
+		f, err := os.Open(t)
+		if err != nil {
+			continue
+		}
+		for {
+			n, err := f.Read(c.buf)
+			total += countEntries(c.buf[:n])
+			if err != nil || n == 0 {
+				break
+			}
+		}
+		f.Close()
+	}
+	return total
+}
+
+// countEntries counts the entries of a children file: the kernel prints
+// each as "PID " (space-terminated).
+func countEntries(b []byte) int { return bytes.Count(b, []byte{' '}) }
+
+// zombiesUnder counts the processes in state Z among the descendants of pid,
+// by a full scan of /proc (exact, slower than childCounter).
+func zombiesUnder(pid int) (int, error) {
+	table, err := procfs.Scan("/proc")
+	if err != nil {
+		return 0, err
+	}
+	state := make(map[int]byte, len(table))
+	for _, s := range table {
+		state[s.PID] = s.State
+	}
+	n := 0
+	for _, d := range procfs.Descendants(table, pid) {
+		if state[d] == 'Z' {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// cpuNanos sums the on-CPU time of every thread of pid (first field of
+// /proc/PID/task/TID/schedstat, in ns).
+func cpuNanos(pid int) int64 {
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var total int64
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if fs := strings.Fields(string(b)); len(fs) > 0 {
+			n, _ := strconv.ParseInt(fs[0], 10, 64)
+			total += n
+		}
+	}
+	return total
+}
+
+// Cgroup is a cgroup v1 pids controller directory made for one run.
+type Cgroup struct{ Dir string }
+
+const pidsRoot = "/sys/fs/cgroup/pids"
+
+func newCgroup(name string, max int) (*Cgroup, error) {
+	dir := filepath.Join(pidsRoot, fmt.Sprintf("sexton-bench-%d-%s", os.Getpid(), name))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return nil, err
+	}
+	cg := &Cgroup{Dir: dir}
+	if err := os.WriteFile(filepath.Join(dir, "pids.max"), []byte(strconv.Itoa(max)), 0o644); err != nil {
+		cg.Remove()
+		return nil, err
+	}
+	return cg, nil
+}
+
+// Read returns the trimmed content of a control file ("" on error).
+func (cg *Cgroup) Read(file string) string {
+	b, _ := os.ReadFile(filepath.Join(cg.Dir, file))
+	return strings.TrimSpace(string(b))
+}
+
+// Remove waits (up to 5 s) for the cgroup to empty, then removes it.
+func (cg *Cgroup) Remove() error {
+	var err error
+	for i := 0; i < 500; i++ {
+		if err = os.Remove(cg.Dir); err == nil || os.IsNotExist(err) {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("cgroup %s not removed: %v (tasks: %s)", cg.Dir, err, cg.Read("tasks"))
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// stormCap is the pids.max of every storm's cgroup. pid_max is 32768 on the
+// bench machines and shared with other work; "no init" never reaps, so
+// without a cap it would eat the host's PIDs. No reaping init comes near it.
+const stormCap = 12000
+
+// Sample is one reading of the unreaped-orphan count.
+type Sample struct {
+	T float64 // ms since the storm started
+	Z int
+}
+
+// StormRun is one orphan storm under one init.
+type StormRun struct {
+	Init          string
+	N             int
+	Made, Failed  int           // orphans made; failed fork attempts (pids cap)
+	Create        time.Duration // first fork to last orphan made
+	Peak          int           // most unreaped orphans in any sample
+	Drain         time.Duration // end of storm until no orphan left; -1: never
+	Left          int           // zombies left at the end (exact /proc scan)
+	CPU           time.Duration // the init's own CPU time during the run
+	SamplesTaken  int
+	SampleEveryMs float64
+	Samples       []Sample
+	Err           string
+}
+
+const sampleEvery = 2 * time.Millisecond
+
+func runStorm(e *Env, in *Init, n int) (r StormRun) {
+	r = StormRun{Init: in.Name, N: n, Drain: -1, Left: -1}
+	cg, err := newCgroup("storm", stormCap)
+	if err != nil {
+		r.Err = err.Error()
+		return r
+	}
+	defer func() {
+		if err := cg.Remove(); err != nil {
+			e.logf("%v", err)
+		}
+	}()
+	ns, err := startNS(e, in.Command(e.Helper, "orphans", strconv.Itoa(n)), cg.Dir, e.LogPath("storm", in))
+	if err != nil {
+		r.Err = err.Error()
+		return r
+	}
+	defer ns.Kill()
+	if l, err := ns.ReadLine(10 * time.Second); err != nil || l != "ready" {
+		r.Err = fmt.Sprintf("workload not ready: %q %v (%s)", l, err, ns.ExitDesc())
+		return r
+	}
+	if _, err := ns.Workload(in.None(), 2*time.Second); err != nil {
+		r.Err = err.Error()
+		return r
+	}
+	counter := &childCounter{pid: ns.Pid}
+	base := 1 // the workload
+	if in.None() {
+		base = 0
+	}
+	type raw struct {
+		t int64
+		z int
+	}
+	var (
+		mu      sync.Mutex
+		samples []raw
+		stop    = make(chan struct{})
+		stopped = make(chan struct{})
+	)
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(sampleEvery)
+		defer tick.Stop()
+		for {
+			z := counter.count() - base
+			t := monoNow()
+			mu.Lock()
+			samples = append(samples, raw{t, z})
+			mu.Unlock()
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	cpu0 := cpuNanos(ns.Pid)
+	if _, err := ns.stdin.Write([]byte{'g'}); err != nil {
+		close(stop)
+		<-stopped
+		r.Err = "start: " + err.Error()
+		return r
+	}
+	line, err := ns.ReadLine(time.Duration(30+n/500) * time.Second)
+	var start, end int64
+	if err == nil {
+		f := strings.Fields(line)
+		if len(f) == 5 && f[0] == "storm" {
+			start, _ = strconv.ParseInt(f[1], 10, 64)
+			end, _ = strconv.ParseInt(f[2], 10, 64)
+			r.Made, _ = strconv.Atoi(f[3])
+			r.Failed, _ = strconv.Atoi(f[4])
+		} else {
+			err = fmt.Errorf("unexpected line %q", line)
+		}
+	}
+	if err != nil {
+		close(stop)
+		<-stopped
+		r.Err = fmt.Sprintf("storm: %v (PID 1: %s)", err, ns.ExitDesc())
+		return r
+	}
+	r.Create = time.Duration(end - start)
+	// Wait for the drain: until a sample after the storm shows none left.
+	limit := 5 * time.Second
+	if in.None() {
+		limit = time.Second
+	}
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && r.Drain < 0 {
+		time.Sleep(sampleEvery)
+		mu.Lock()
+		for _, s := range samples {
+			if s.t >= end && s.z <= 0 {
+				r.Drain = time.Duration(s.t - end)
+				break
+			}
+		}
+		mu.Unlock()
+	}
+	close(stop)
+	<-stopped
+	r.CPU = time.Duration(cpuNanos(ns.Pid) - cpu0)
+	if ns.Exited() {
+		r.Err = "PID 1 exited during the storm: " + ns.ExitDesc()
+	}
+	if left, err := zombiesUnder(ns.Pid); err == nil {
+		r.Left = left
+	}
+	for _, s := range samples {
+		if s.t < start {
+			continue
+		}
+		if s.z > r.Peak {
+			r.Peak = s.z
+		}
+		r.Samples = append(r.Samples, Sample{T: float64(s.t-start) / 1e6, Z: max(s.z, 0)})
+	}
+	r.SamplesTaken = len(r.Samples)
+	if len(r.Samples) > 1 {
+		r.SampleEveryMs = r.Samples[len(r.Samples)-1].T / float64(len(r.Samples)-1)
+	}
+	return r
+}
