@@ -115,19 +115,20 @@ func judge(in *Inspector, r *Report) {
 	}
 
 	if !p.Self && p.Signals != nil {
-		var missing []string
+		var missing, parts []string
 		for _, sig := range []string{"SIGTERM", "SIGINT"} {
-			if d := p.Signals[sig]; d == Default || d == Ignored {
+			switch p.Signals[sig] {
+			case Default:
 				missing = append(missing, sig)
+				parts = append(parts, "has no handler for "+sig)
+			case Ignored:
+				missing = append(missing, sig)
+				parts = append(parts, "ignores "+sig)
 			}
 		}
 		if len(missing) > 0 {
-			how := "has no handler for"
-			if p.Signals[missing[0]] == Ignored {
-				how = "ignores"
-			}
-			msg := fmt.Sprintf("PID 1 (%s) %s %s: the kernel does not apply the default action to PID 1, so the signal is dropped",
-				name, how, strings.Join(missing, " and "))
+			msg := fmt.Sprintf("PID 1 (%s) %s: the kernel gives PID 1 no default action, so %s nothing",
+				name, strings.Join(parts, " and "), map[bool]string{true: "these signals do", false: "the signal does"}[len(missing) > 1])
 			if missing[0] == "SIGTERM" {
 				msg += `; "docker stop" waits for its timeout (10 s) and then SIGKILLs everything`
 			}
