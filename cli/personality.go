@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
@@ -64,7 +65,12 @@ func mainPersonality(p Personality, version string, args []string, env Env, stdo
 		io.WriteString(stderr, reply.Stderr)
 		return reply.Code
 	}
-	if reply := execCheck(p, inv.Config.Args[0]); reply != nil {
+	// tini warns that it is neither PID 1 nor a subreaper before it tries
+	// the command; the supervisor does so too, and then reports a command
+	// that cannot run in its own words (with tini's exit codes), so the
+	// tini check is only made where no warning comes first.
+	check := p == DumbInit || os.Getpid() == 1 || inv.Config.Subreaper || inv.Config.Log.Verbosity < int(supervise.Warn)
+	if reply := execCheck(p, inv.Config.Args[0]); check && reply != nil {
 		io.WriteString(stderr, reply.Stderr)
 		return reply.Code
 	}
