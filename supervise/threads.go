@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-
-	"golang.org/x/sys/unix"
 )
 
 // spareThreads is how many idle OS threads the runtime is made to keep.
@@ -24,17 +22,25 @@ const spareThreads = 4
 // the ones made here are reused for the rest of sexton's life.
 func reserveThreads() {
 	runtime.GOMAXPROCS(1)
-	var wg sync.WaitGroup
+	release := make(chan struct{})
+	var locked, done sync.WaitGroup
 	for range spareThreads {
-		wg.Add(1)
+		locked.Add(1)
+		done.Add(1)
 		go func() {
-			defer wg.Done()
-			// A blocking system call: the runtime hands the P to a new
-			// thread so that the next goroutine can run.
-			_ = unix.Nanosleep(&unix.Timespec{Nsec: 20_000_000}, nil)
+			defer done.Done()
+			// A goroutine that blocks while locked to its thread takes
+			// that thread with it, so the runtime must start another
+			// one to keep running the P.
+			runtime.LockOSThread()
+			locked.Done()
+			<-release
+			runtime.UnlockOSThread()
 		}()
 	}
-	wg.Wait()
+	locked.Wait()
+	close(release)
+	done.Wait()
 }
 
 // threadCount returns the number of threads of this process, or -1.
