@@ -186,10 +186,8 @@ func describeMachine(root string) Machine {
 		}
 	}
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		if f := strings.Fields(strings.SplitN(string(b), "\n", 2)[0]); len(f) >= 2 {
-			m.Memory = f[1] + " kB"
-			var kb int64
-			fmt.Sscan(f[1], &kb)
+		var kb int64
+		if _, err := fmt.Sscanf(string(b), "MemTotal: %d kB", &kb); err == nil {
 			m.Memory = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
 		}
 	}
@@ -203,6 +201,11 @@ func describeMachine(root string) Machine {
 	git.Dir = root
 	if out, err := git.Output(); err == nil {
 		m.Commit = strings.TrimSpace(string(out))
+	}
+	dirty := exec.Command("git", "status", "--porcelain", "--", "cmd", "supervise", "reap", "signals", "procfs", "cli")
+	dirty.Dir = root
+	if out, err := dirty.Output(); err == nil && len(strings.TrimSpace(string(out))) > 0 {
+		m.Commit += " plus uncommitted changes in the working tree"
 	}
 	return m
 }

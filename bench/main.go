@@ -14,6 +14,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -76,7 +77,24 @@ func main() {
 	install := flag.Bool("install", true, "apt-get install missing peers (tini, dumb-init, catatonit)")
 	quick := flag.Bool("quick", false, "short smoke run (small sizes); the report says it is one")
 	only := flag.String("only", "", "comma-separated scenarios to run (footprint,startup,signal,shutdown,flush,exhaust,storm,gobench); default all")
+	render := flag.String("render", "", "do not measure: re-render the report from the results.json of an earlier run")
 	flag.Parse()
+
+	if *render != "" {
+		b, err := os.ReadFile(*render)
+		res := &Results{}
+		if err == nil {
+			err = json.Unmarshal(b, res)
+		}
+		if err == nil {
+			err = write(res, *out)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	start := time.Now()
 	e, err := setup(*work, *install)
@@ -133,20 +151,32 @@ func main() {
 	}
 	if want("storm") {
 		res.Storm = runStorms(e, cfg)
-		res.Chart = strings.TrimSuffix(filepath.Base(*out), ".md") + "-orphan-storm.png"
-		chartPath := filepath.Join(filepath.Dir(*out), res.Chart)
-		if err := stormChart(chartPath, initNames(e), cfg.Sizes, res.pickStorm); err != nil {
-			e.logf("chart: %v", err)
-			res.Chart = ""
-		}
 	}
 	e.Machine.LoadEnd = loadavg()
 	res.Took = time.Since(start)
-	if err := os.WriteFile(*out, []byte(report(res)), 0o644); err != nil {
+	raw := filepath.Join(e.Work, "results.json")
+	if b, err := json.Marshal(res); err == nil {
+		if err := os.WriteFile(raw, b, 0o644); err != nil {
+			e.logf("%v", err)
+		}
+	}
+	if err := write(res, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-	e.logf("wrote %s in %v", *out, res.Took.Round(time.Second))
+	e.logf("wrote %s (raw results: %s) in %v", *out, raw, res.Took.Round(time.Second))
+}
+
+// write renders the chart (when there is a storm) and the report.
+func write(res *Results, out string) error {
+	res.Chart = ""
+	if res.Storm != nil {
+		res.Chart = strings.TrimSuffix(filepath.Base(out), ".md") + "-orphan-storm.png"
+		if err := stormChart(filepath.Join(filepath.Dir(out), res.Chart), initNames(res.Env), res.Cfg.Sizes, res.pickStorm); err != nil {
+			return fmt.Errorf("chart: %v", err)
+		}
+	}
+	return os.WriteFile(out, []byte(report(res)), 0o644)
 }
 
 func initNames(e *Env) []string {

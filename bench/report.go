@@ -60,6 +60,10 @@ func report(res *Results) string {
 	w("# Benchmarks: sexton against tini, tini-static, dumb-init, catatonit and no init\n\n")
 	w("Reproduce (as root, from the module root; about %s on the machine below):\n\n", res.Took.Round(time.Minute))
 	w("```sh\ngo run ./bench -out docs/benchmarks.md\n```\n\n")
+	w("It checks its prerequisites (root, gcc, the cgroup v1 pids controller), apt-get installs missing peers\n")
+	w("(`-install=false` to only report them), compiles the C workload helper and builds sexton, then measures.\n")
+	w("The raw results go to `bench/out/results.json`; `go run ./bench -render bench/out/results.json -out docs/benchmarks.md`\n")
+	w("re-renders this file and the chart from them without measuring again.\n\n")
 	if res.Cfg.Quick {
 		w("> **QUICK SMOKE RUN (`-quick`): small sizes, few repetitions. Not the published numbers.**\n\n")
 	}
@@ -398,8 +402,9 @@ func exhaustSection(b *strings.Builder, res *Results) {
 	w := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	w("## PID exhaustion\n\n")
 	w("The namespace runs in a cgroup v1 pids cgroup with pids.max = %d (threads count too). The workload starts a\n", exhaustMax)
-	w("fork bomb: every process forks as fast as it can for %d s, nobody waits, then all exit, so everything ends up\n", bombSeconds)
-	w("with PID 1. Then: is PID 1 alive; does it reap every zombie (exact `/proc` scan, 3 s at most); does it exit on\n")
+	w("fork bomb for %d s: every process forks as fast as it can and lives at most 20 ms; nobody waits, so every\n", bombSeconds)
+	w("process ends up with PID 1, which has to reap while the limit is reached. Then: is PID 1 alive; does it reap\n")
+	w("every zombie (exact `/proc` scan, 3 s at most); does it exit on\n")
 	w("SIGTERM (10 s at most; 2 s for no init). *Forks refused* is the cgroup's `pids.events` max counter.\n\n")
 	t := &table{head: []string{"init", "forks ok / refused", "survived", "reaped all", "zombies left", "SIGTERM exit", "PID 1 ended", "PID 1 threads"}}
 	for _, r := range res.Exhaust {

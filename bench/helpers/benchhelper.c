@@ -16,8 +16,9 @@
  *                                     default disposition (dies of it at once).
  *   benchhelper flush                 forks a background flusher that needs 300 ms
  *                                     after SIGTERM; the foreground dies of SIGTERM at once.
- *   benchhelper forkbomb SECS         forks as fast as it can (every process forks)
- *                                     for SECS seconds, prints "bomb FORKS FAILURES".
+ *   benchhelper forkbomb SECS         forks as fast as it can (every process forks and
+ *                                     lives 20 ms) for SECS seconds, prints
+ *                                     "bomb FORKS FAILURES".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -187,8 +188,9 @@ static int flush(void) {
 	return 0;
 }
 
-/* forkbomb: every process forks as fast as it can until the deadline, then
- * exits; nobody waits, so everything ends up reparented to PID 1. */
+/* forkbomb: every process forks as fast as it can and lives at most 20 ms
+ * (the bomb as a whole runs SECS seconds); nobody waits, so everything ends
+ * up reparented to PID 1, which must reap while the pids limit is reached. */
 static int forkbomb(double secs) {
 	uint64_t deadline = now_ns() + (uint64_t)(secs * 1e9);
 	long *counts = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -198,16 +200,22 @@ static int forkbomb(double secs) {
 	if (bomber < 0)
 		die("fork");
 	if (bomber == 0) {
-		while (now_ns() < deadline) {
+		uint64_t end = deadline;
+		for (;;) {
+			uint64_t t = now_ns();
+			if (t >= end)
+				_exit(0);
 			pid_t p = fork();
 			if (p < 0) {
 				__atomic_add_fetch(&counts[1], 1, __ATOMIC_RELAXED);
 				sched_yield();
 			} else if (p > 0) {
 				__atomic_add_fetch(&counts[0], 1, __ATOMIC_RELAXED);
+			} else {
+				uint64_t life = now_ns() + 20000000ull;
+				end = life < deadline ? life : deadline;
 			}
 		}
-		_exit(0);
 	}
 	int st;
 	while (waitpid(bomber, &st, 0) < 0 && errno == EINTR)
