@@ -84,3 +84,22 @@ func TestPauseReapsTheNamespace(t *testing.T) {
 		}
 	}
 }
+
+// With -g the child's group already got SIGTERM from the relay: the
+// shutdown does not send it a second one (often read as "hurry up").
+func TestShutdownDoesNotTermTheGroupTwice(t *testing.T) {
+	dir := t.TempDir()
+	file, ready := filepath.Join(dir, "terms"), filepath.Join(dir, "ready")
+	script := `(trap 'echo TERM >> ` + file + `' TERM; touch ` + ready + `; while :; do sleep 0.05; done) &
+trap 'exit 3' TERM
+while :; do sleep 0.05; done`
+	ns := testutil.Start(t, testutil.Spec{Args: cmdline(sexton(t, "-g", "--grace", "1s", "--"), []string{"sh", "-c", script})})
+	waitFile(t, ready)
+	ns.Signal(unix.SIGTERM)
+	if code := ns.Wait(limit); code != 3 {
+		t.Fatalf("exit code %d, want 3; stderr:\n%s", code, ns.Stderr())
+	}
+	if got := testutil.Lines(testutil.ReadFile(file)); len(got) != 1 {
+		t.Fatalf("the group member got %d SIGTERMs (%q), want exactly 1", len(got), got)
+	}
+}

@@ -20,43 +20,61 @@ func (s *state) othersLeft() bool {
 		err := unix.Kill(-1, 0)
 		return !errors.Is(err, unix.ESRCH)
 	}
-	return len(s.descendants()) > 0
+	return len(s.others()) > 0
 }
 
 // signalOthers sends sig to every remaining process and says how many there
-// were (as PID 1, counted in /proc: kill(-1) does not say).
+// were. The shutdown's SIGTERM skips the child's process group when the
+// relay already sent it SIGTERM (with -g): a second SIGTERM means "hurry"
+// to many programs.
 func (s *state) signalOthers(sig unix.Signal) int {
-	if s.pid1 {
+	skip := 0
+	if sig == unix.SIGTERM && s.termedGroup {
+		skip = s.child
+	}
+	if s.pid1 && skip == 0 {
 		if err := unix.Kill(-1, sig); err != nil {
 			return 0
 		}
-		pids, err := procfs.PIDs("/proc")
-		if err != nil {
-			return 1
-		}
-		return len(pids) - 1
+		return len(s.others())
 	}
 	n := 0
-	for _, pid := range s.descendants() {
-		if unix.Kill(pid, sig) == nil {
+	for _, p := range s.others() {
+		if p.PGRP != skip && unix.Kill(p.PID, sig) == nil {
 			n++
 		}
 	}
 	return n
 }
 
-// descendants lists sexton's living descendants; zombies are left to reap.
-func (s *state) descendants() []int {
+// others lists the living processes besides sexton: as PID 1 everything in
+// the namespace's /proc, otherwise sexton's descendants. Zombies that are
+// sexton's own children are left out: they only wait to be reaped.
+func (s *state) others() []procfs.Stat {
 	table, err := procfs.Scan("/proc")
 	if err != nil {
 		s.log.Printf(Debug, "cannot read /proc: %v", err)
 		return nil
 	}
+	me := os.Getpid()
 	alive := table[:0]
-	for _, st := range table {
-		if st.State != 'Z' || st.PPID != os.Getpid() {
-			alive = append(alive, st)
+	for _, p := range table {
+		if p.PID != me && (p.State != 'Z' || p.PPID != me) {
+			alive = append(alive, p)
 		}
 	}
-	return procfs.Descendants(alive, os.Getpid())
+	if s.pid1 {
+		return alive
+	}
+	keep := map[int]bool{}
+	for _, pid := range procfs.Descendants(alive, me) {
+		keep[pid] = true
+	}
+	out := alive[:0]
+	for _, p := range alive {
+		if keep[p.PID] {
+			out = append(out, p)
+		}
+	}
+	return out
 }

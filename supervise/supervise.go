@@ -27,9 +27,10 @@ type state struct {
 	pid1  bool
 	child int // 0 in pause mode
 
-	finished bool // the main child has exited (or pause mode was told to stop)
-	code     int  // the exit code to leave with, valid once finished
-	names    bool // read command names of reaped processes
+	finished    bool // the main child has exited (or pause mode was told to stop)
+	termedGroup bool // SIGTERM was relayed to the child's whole process group
+	code        int  // the exit code to leave with, valid once finished
+	names       bool // read command names of reaped processes
 }
 
 // Run supervises cfg and returns the code sexton should exit with. It is
@@ -198,6 +199,9 @@ func (s *state) relay(sig unix.Signal) {
 	if err := unix.Kill(target, sig); err != nil {
 		s.log.Printf(Debug, "relaying %s to %d: %v", signals.Name(sig), target, err)
 		return
+	}
+	if target < 0 && sig == unix.SIGTERM {
+		s.termedGroup = true
 	}
 	s.log.Printf(Debug, "relayed %s to %d", signals.Name(sig), target)
 }
