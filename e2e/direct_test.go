@@ -34,17 +34,18 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-var stderrs sync.Map // *exec.Cmd -> *lockedBuffer
+// outputs holds what each directly started command wrote.
+var outputs sync.Map // *exec.Cmd -> *[2]lockedBuffer (stdout, stderr)
 
 // startDirect starts argv as a child of the test; the test kills it (and
 // the process group it leads) if it is still running at the end.
 func startDirect(t *testing.T, argv []string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(argv[0], argv[1:]...)
-	buf := &lockedBuffer{}
-	cmd.Stderr = buf
+	bufs := &[2]lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = &bufs[0], &bufs[1]
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stderrs.Store(cmd, buf)
+	outputs.Store(cmd, bufs)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -58,9 +59,14 @@ func startDirect(t *testing.T, argv []string) *exec.Cmd {
 	return cmd
 }
 
+func stdoutOf(cmd *exec.Cmd) string {
+	v, _ := outputs.Load(cmd)
+	return v.(*[2]lockedBuffer)[0].String()
+}
+
 func stderrOf(cmd *exec.Cmd) string {
-	v, _ := stderrs.Load(cmd)
-	return v.(*lockedBuffer).String()
+	v, _ := outputs.Load(cmd)
+	return v.(*[2]lockedBuffer)[1].String()
 }
 
 // waitDirect waits for cmd and returns its shell-style exit code.

@@ -95,3 +95,22 @@ func TestBadEnvironment(t *testing.T) {
 		})
 	}
 }
+
+// -h, --help, --version, -l and --license print and exit 0 without running
+// anything.
+func TestInformationFlags(t *testing.T) {
+	marker := t.TempDir() + "/started"
+	for flag, want := range map[string]string{"-h": "Usage:", "--help": "--grace DURATION", "--version": "sexton ",
+		"-l": "MIT License", "--license": "Permission is hereby granted"} {
+		cmd := startDirect(t, cmdline(sexton(t, flag), []string{"touch", marker}))
+		if code := waitDirect(t, cmd); code != 0 {
+			t.Fatalf("%s: exit code %d", flag, code)
+		}
+		if out := stdoutOf(cmd); !strings.Contains(out, want) {
+			t.Fatalf("%s printed %q, want it to contain %q", flag, out, want)
+		}
+	}
+	if testutil.ReadFile(marker) != "" {
+		t.Fatal("an information flag started the command")
+	}
+}
