@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"errors"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -12,37 +10,21 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sexton-init/sexton/internal/testutil"
 	"github.com/sexton-init/sexton/procfs"
 )
 
 // Helpers for running sexton directly, not as PID 1.
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // outputs holds what each directly started command wrote.
-var outputs sync.Map // *exec.Cmd -> *[2]lockedBuffer (stdout, stderr)
+var outputs sync.Map // *exec.Cmd -> *[2]testutil.Buffer (stdout, stderr)
 
 // startDirect starts argv as a child of the test; the test kills it (and
 // the process group it leads) if it is still running at the end.
 func startDirect(t *testing.T, argv []string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(argv[0], argv[1:]...)
-	bufs := &[2]lockedBuffer{}
+	bufs := &[2]testutil.Buffer{}
 	cmd.Stdout, cmd.Stderr = &bufs[0], &bufs[1]
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	outputs.Store(cmd, bufs)
@@ -61,12 +43,12 @@ func startDirect(t *testing.T, argv []string) *exec.Cmd {
 
 func stdoutOf(cmd *exec.Cmd) string {
 	v, _ := outputs.Load(cmd)
-	return v.(*[2]lockedBuffer)[0].String()
+	return v.(*[2]testutil.Buffer)[0].String()
 }
 
 func stderrOf(cmd *exec.Cmd) string {
 	v, _ := outputs.Load(cmd)
-	return v.(*[2]lockedBuffer)[1].String()
+	return v.(*[2]testutil.Buffer)[1].String()
 }
 
 // waitDirect waits for cmd and returns its shell-style exit code.
@@ -80,18 +62,11 @@ func waitDirect(t *testing.T, cmd *exec.Cmd) int {
 	case <-time.After(limit):
 		t.Fatalf("%s still running after %v; stderr:\n%s", cmd.Path, limit, stderrOf(cmd))
 	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		ws := ee.Sys().(syscall.WaitStatus)
-		if ws.Signaled() {
-			return 128 + int(ws.Signal())
-		}
-		return ws.ExitStatus()
-	}
+	code, err := testutil.ExitCode(err)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return 0
+	return code
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -49,7 +49,7 @@ type NS struct {
 	// PID is PID 1's process ID as seen from the test (the host).
 	PID int
 
-	stdout, stderr syncBuffer
+	stdout, stderr Buffer
 	done           chan struct{}
 	waitErr        error
 }
@@ -130,18 +130,25 @@ func (ns *NS) Wait(limit time.Duration) int {
 	case <-time.After(limit):
 		ns.t.Fatalf("PID 1 still running after %v; stderr:\n%s", limit, ns.Stderr())
 	}
+	code, err := ExitCode(ns.waitErr)
+	if err != nil {
+		ns.t.Fatalf("waiting for PID 1: %v", err)
+	}
+	return code
+}
+
+// ExitCode turns the error of exec.Cmd.Wait into a shell-style exit code
+// (128+N for death by signal N); other errors are returned.
+func ExitCode(waitErr error) (int, error) {
 	var ee *exec.ExitError
-	if errors.As(ns.waitErr, &ee) {
+	if errors.As(waitErr, &ee) {
 		ws := ee.Sys().(syscall.WaitStatus)
 		if ws.Signaled() {
-			return 128 + int(ws.Signal())
+			return 128 + int(ws.Signal()), nil
 		}
-		return ws.ExitStatus()
+		return ws.ExitStatus(), nil
 	}
-	if ns.waitErr != nil {
-		ns.t.Fatalf("waiting for PID 1: %v", ns.waitErr)
-	}
-	return 0
+	return 0, waitErr
 }
 
 // Done is closed when PID 1 has exited.
@@ -215,19 +222,20 @@ func Lines(text string) []string {
 	return out
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and readers at once.
-type syncBuffer struct {
+// Buffer is a bytes.Buffer safe for a writer and readers at once, for
+// collecting a running program's output.
+type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
