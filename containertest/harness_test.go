@@ -6,7 +6,6 @@ import (
 	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -232,19 +231,52 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
-// container is a running `runc run` in the foreground (the test's
-// background). Foreground runc stays the parent of the container's init and
-// exits with its status (128+N when the init died of signal N), which is how
-// the tests read the container's exit status.
+// TestMain makes the test process a child subreaper, the way containerd's
+// shim is one: `runc run -d` starts a container and exits, and the
+// container's init is reparented to the test process, which can then wait4
+// for it and see exactly how it ended (an exit code, or the signal that
+// killed it), rather than runc's 128+N summary of it.
+func TestMain(m *testing.M) {
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		fmt.Fprintf(os.Stderr, "containertest: PR_SET_CHILD_SUBREAPER: %v\n", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// exit is how a container's init ended, as its parent sees it in wait4.
+type exit struct {
+	code   int            // the exit code, when signal is 0
+	signal syscall.Signal // the signal that killed the init, or 0
+}
+
+func exited(code int) exit             { return exit{code: code} }
+func killedBy(sig syscall.Signal) exit { return exit{signal: sig} }
+
+func (x exit) String() string {
+	if x.signal != 0 {
+		return "killed by " + unix.SignalName(x.signal)
+	}
+	s := fmt.Sprintf("exit code %d", x.code)
+	if x.code > 128 && x.code < 128+65 {
+		if name := unix.SignalName(syscall.Signal(x.code - 128)); name != "" {
+			s += " (128+" + name + ")"
+		}
+	}
+	return s
+}
+
+// container is a container started with `runc run -d`. Its init is a child
+// of the test process (see TestMain); a goroutine waits for it.
 type container struct {
 	e       env
 	id      string
 	b       *bundle
-	cmd     *exec.Cmd
+	pid     int // host pid of the container's init
 	logPath string
 	done    chan struct{}
-	status  int // valid once done is closed
-	waitErr error
+	result  exit  // valid once done is closed
+	waitErr error // valid once done is closed
 }
 
 // containerSeq and runTag keep container IDs unique within and across runs.
@@ -269,9 +301,10 @@ func newID(name string) string {
 	return fmt.Sprintf("sexton-e2e-%s-%s-%d", name, runTag, containerSeq)
 }
 
-// run writes config.json and starts the container. t.Cleanup deletes it with
-// `runc delete -f` (which also kills whatever is left in it) and waits for
-// runc to exit.
+// run writes config.json and starts the container with `runc run -d`; the
+// container's stdout and stderr go to a file in the bundle. t.Cleanup
+// deletes it with `runc delete -f` (which also kills whatever is left in it)
+// and waits for its init.
 func (b *bundle) run(t *testing.T, e env, name string) *container {
 	t.Helper()
 	raw, err := json.MarshalIndent(b.config, "", "\t")
@@ -288,32 +321,52 @@ func (b *bundle) run(t *testing.T, e env, name string) *container {
 		t.Fatal(err)
 	}
 	defer logFile.Close()
-	c.cmd = exec.Command(e.runc, "run", "--bundle", b.dir, c.id)
-	c.cmd.Stdout = logFile
-	c.cmd.Stderr = logFile
-	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("runc run %s: %v", c.id, err)
-	}
-	go func() {
-		defer close(c.done)
-		c.waitErr = c.cmd.Wait()
-		c.status = c.cmd.ProcessState.ExitCode()
-	}()
 	t.Cleanup(func() {
 		out, err := exec.Command(e.runc, "delete", "-f", c.id).CombinedOutput()
-		select {
-		case <-c.done:
-		case <-time.After(hangGuard):
-			t.Errorf("runc run %s still running after runc delete -f", c.id)
-			_ = c.cmd.Process.Kill()
-			<-c.done
+		if c.pid != 0 {
+			select {
+			case <-c.done:
+			case <-time.After(hangGuard):
+				t.Errorf("init of %s (pid %d) still running after runc delete -f", c.id, c.pid)
+			}
 		}
-		// delete after a normal exit is expected to work quietly; after the
-		// container is gone on its own it may say "does not exist".
+		// After a failed start there may be nothing to delete.
 		if err != nil && !bytes.Contains(out, []byte("does not exist")) {
 			t.Errorf("runc delete -f %s: %v\n%s", c.id, err, out)
 		}
 	})
+	// The pid comes from --pid-file: `runc state` says pid 0 once the init
+	// has exited, which a short-lived container may have done already.
+	pidFile := filepath.Join(b.dir, "init.pid")
+	cmd := exec.Command(e.runc, "run", "-d", "--pid-file", pidFile, "--bundle", b.dir, c.id)
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("runc run -d %s: %v\n%s", c.id, err, c.output())
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(readFile(pidFile)))
+	if err != nil || pid <= 0 {
+		t.Fatalf("runc run -d %s: bad --pid-file: %q (%v)", c.id, readFile(pidFile), err)
+	}
+	c.pid = pid
+	go func() {
+		defer close(c.done)
+		var ws unix.WaitStatus
+		for {
+			_, err := unix.Wait4(c.pid, &ws, 0, nil)
+			if err == unix.EINTR {
+				continue
+			}
+			c.waitErr = err
+			break
+		}
+		switch {
+		case ws.Exited():
+			c.result = exited(ws.ExitStatus())
+		case ws.Signaled():
+			c.result = killedBy(ws.Signal())
+		}
+	}()
 	return c
 }
 
@@ -325,22 +378,22 @@ func (c *container) kill(t *testing.T, sig string) {
 	}
 }
 
-// wait returns the container's exit status once runc run has returned.
-func (c *container) wait(t *testing.T) int {
+// wait returns how the container's init ended.
+func (c *container) wait(t *testing.T) exit {
 	t.Helper()
 	select {
 	case <-c.done:
 	case <-time.After(hangGuard):
 		t.Fatalf("container %s did not stop within %v\noutput:\n%s", c.id, hangGuard, c.output())
 	}
-	var exitErr *exec.ExitError
-	if c.waitErr != nil && !errors.As(c.waitErr, &exitErr) {
-		t.Fatalf("runc run %s: %v", c.id, c.waitErr)
+	if c.waitErr != nil {
+		t.Fatalf("wait4 for the init of %s (pid %d): %v (was it reparented to the test process?)",
+			c.id, c.pid, c.waitErr)
 	}
-	return c.status
+	return c.result
 }
 
-// stopped reports whether runc run has returned.
+// stopped reports whether the container's init has ended.
 func (c *container) stopped() bool {
 	select {
 	case <-c.done:
@@ -385,24 +438,14 @@ func (c *container) waitFile(t *testing.T, path string) string {
 			return string(b)
 		}
 		if c.stopped() {
-			t.Fatalf("container %s stopped (status %d) before it wrote %s\noutput:\n%s",
-				c.id, c.status, path, c.output())
+			t.Fatalf("container %s stopped (%v) before it wrote %s\noutput:\n%s",
+				c.id, c.result, path, c.output())
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("container %s did not write %s within %v\noutput:\n%s", c.id, path, hangGuard, c.output())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// exitStatus names a container exit status the way the tests reason about it.
-func exitStatus(code int) string {
-	if code > 128 && code < 128+65 {
-		if name := unix.SignalName(syscall.Signal(code - 128)); name != "" {
-			return fmt.Sprintf("%d (128+%s)", code, name)
-		}
-	}
-	return strconv.Itoa(code)
 }
 
 // proc is one process as the host sees it.
@@ -471,19 +514,6 @@ func describe(ps []proc) string {
 		fmt.Fprintf(&sb, "  pid %d ppid %d %s %s\n", p.pid, p.ppid, p.state, p.comm)
 	}
 	return sb.String()
-}
-
-// tryState is state without failing: the container may not exist yet.
-func (c *container) tryState() (state, bool) {
-	out, err := exec.Command(c.e.runc, "state", c.id).Output()
-	if err != nil {
-		return state{}, false
-	}
-	var s state
-	if err := json.Unmarshal(out, &s); err != nil {
-		return state{}, false
-	}
-	return s, true
 }
 
 // readFile returns the content of path, or "" if it cannot be read.

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // serviceScript is the typical entrypoint script of a Debian or Alpine based
@@ -46,12 +48,13 @@ func TestTermStopsShellService(t *testing.T) {
 		c.waitFile(t, "/data/ready")
 		start := time.Now()
 		c.kill(t, "TERM")
-		status := c.wait(t)
-		t.Logf("stopped %v after runc kill TERM, status %s", time.Since(start), exitStatus(status))
+		got := c.wait(t)
+		t.Logf("stopped %v after runc kill TERM: sexton %v", time.Since(start), got)
 		// The shell died of the forwarded SIGTERM (default action, as it is
-		// not PID 1); a SIGKILL anywhere would show as 137.
-		if status != 128+15 {
-			t.Errorf("exit status %s, want 143 (128+SIGTERM)\noutput:\n%s", exitStatus(status), c.output())
+		// not PID 1) and sexton exited with 128+15 for it. sexton killed by
+		// a signal, or a SIGKILL for the shell, would show differently.
+		if want := exited(128 + 15); got != want {
+			t.Errorf("sexton %v, want %v\noutput:\n%s", got, want, c.output())
 		}
 	})
 
@@ -63,10 +66,10 @@ func TestTermStopsShellService(t *testing.T) {
 		c.waitFile(t, "/data/ready")
 		start := time.Now()
 		c.kill(t, "TERM")
-		status := c.wait(t)
-		t.Logf("stopped %v after runc kill TERM, status %s", time.Since(start), exitStatus(status))
-		if status != 0 {
-			t.Errorf("exit status %s, want 0 from the service's trap\noutput:\n%s", exitStatus(status), c.output())
+		got := c.wait(t)
+		t.Logf("stopped %v after runc kill TERM: sexton %v", time.Since(start), got)
+		if got != exited(0) {
+			t.Errorf("sexton %v, want exit code 0 from the service's trap\noutput:\n%s", got, c.output())
 		}
 		c.waitFile(t, "/data/stopped")
 	})
@@ -84,15 +87,14 @@ func TestTermStopsShellService(t *testing.T) {
 		// that should not happen a generous second to show itself.
 		time.Sleep(time.Second)
 		if c.stopped() {
-			t.Fatalf("bare sh as PID 1 stopped on SIGTERM (status %s); the control assumption is wrong",
-				exitStatus(c.status))
+			t.Fatalf("bare sh as PID 1 stopped on SIGTERM (%v); the control assumption is wrong", c.result)
 		}
 		if s := c.state(t); s.Status != "running" {
 			t.Fatalf("runc state: %q, want running", s.Status)
 		}
 		c.kill(t, "KILL")
-		if status := c.wait(t); status != 128+9 {
-			t.Errorf("exit status %s after SIGKILL, want 137", exitStatus(status))
+		if got := c.wait(t); got != killedBy(unix.SIGKILL) {
+			t.Errorf("bare sh %v after SIGKILL, want killed by SIGKILL", got)
 		}
 	})
 }
@@ -166,12 +168,12 @@ func TestLeakyServiceLeavesNoZombies(t *testing.T) {
 		b.writeFile(t, "/srv/leak.sh", leakScript, 0o755)
 		c := b.run(t, e, "leak")
 		c.waitFile(t, "/data/leaked")
-		init := c.state(t).Pid
+		init := c.pid
 		waitOrphansGone(t, init)
 		waitNoZombies(t, init)
 		c.kill(t, "TERM")
-		if status := c.wait(t); status != 128+15 {
-			t.Errorf("exit status %s, want 143 (128+SIGTERM)\noutput:\n%s", exitStatus(status), c.output())
+		if got, want := c.wait(t), exited(128+15); got != want {
+			t.Errorf("sexton %v, want %v\noutput:\n%s", got, want, c.output())
 		}
 	})
 
@@ -183,7 +185,7 @@ func TestLeakyServiceLeavesNoZombies(t *testing.T) {
 		b.writeFile(t, "/srv/leak.sh", leakScript, 0o755)
 		c := b.run(t, e, "leak-control")
 		c.waitFile(t, "/data/leaked")
-		init := c.state(t).Pid
+		init := c.pid
 		ps := waitOrphansGone(t, init)
 		z := count(ps, func(p proc) bool { return isZombie(p) && p.ppid == init })
 		t.Logf("%d zombies of PID 1 without a reaping init", z)
@@ -221,8 +223,8 @@ func TestExitStatusIsTheServices(t *testing.T) {
 			b := newBundle(t, e, append([]string{"/sbin/sexton", "--"}, tc.args...)...)
 			b.writeFile(t, "/srv/not-executable", "#!/bin/sh\nexit 0\n", 0o644)
 			c := b.run(t, e, "exit")
-			if got := c.wait(t); got != tc.want {
-				t.Errorf("exit status %s, want %s\noutput:\n%s", exitStatus(got), exitStatus(tc.want), c.output())
+			if got, want := c.wait(t), exited(tc.want); got != want {
+				t.Errorf("sexton %v, want %v\noutput:\n%s", got, want, c.output())
 			}
 		})
 	}
@@ -274,11 +276,10 @@ func TestFlushSurvivesTerm(t *testing.T) {
 			c.waitFile(t, "/data/ready")
 			start := time.Now()
 			c.kill(t, "TERM")
-			status := c.wait(t)
-			t.Logf("stopped %v after runc kill TERM, status %s", time.Since(start), exitStatus(status))
-			if status != 128+15 {
-				t.Errorf("exit status %s, want the main process's 143 (128+SIGTERM)\noutput:\n%s",
-					exitStatus(status), c.output())
+			got := c.wait(t)
+			t.Logf("stopped %v after runc kill TERM: sexton %v", time.Since(start), got)
+			if want := exited(128 + 15); got != want {
+				t.Errorf("sexton %v, want %v, the main process's status\noutput:\n%s", got, want, c.output())
 			}
 			if got := readFile(b.hostPath("/data/flushed")); got != "flushed\n" {
 				t.Errorf("/data/flushed = %q, want \"flushed\\n\": the helper did not get to flush\noutput:\n%s",
@@ -337,12 +338,12 @@ func TestRewriteTermToQuit(t *testing.T) {
 			c := b.run(t, e, "rewrite")
 			c.waitFile(t, "/data/ready")
 			c.kill(t, "TERM")
-			status := c.wait(t)
+			got := c.wait(t)
 			if got := strings.TrimSpace(readFile(b.hostPath("/data/signal"))); got != tc.wantSignal {
 				t.Errorf("service got %q, want %s\noutput:\n%s", got, tc.wantSignal, c.output())
 			}
-			if status != tc.wantStatus {
-				t.Errorf("exit status %s, want %d", exitStatus(status), tc.wantStatus)
+			if want := exited(tc.wantStatus); got != want {
+				t.Errorf("sexton %v, want %v", got, want)
 			}
 		})
 	}
@@ -371,7 +372,7 @@ func TestPauseReapsJoinedContainersOrphans(t *testing.T) {
 			t.Parallel()
 			pb := newBundle(t, e, tc.pause...)
 			pause := pb.run(t, e, "pod-pause")
-			pausePid := waitRunning(t, pause)
+			pausePid := pause.pid
 
 			ab := newBundle(t, e, "/bin/sh", "/srv/leak.sh", itoa(leakedOrphans))
 			ab.writeFile(t, "/srv/leak.sh", leakScript, 0o755)
@@ -393,31 +394,10 @@ func TestPauseReapsJoinedContainersOrphans(t *testing.T) {
 			app.kill(t, "KILL")
 			app.wait(t)
 			pause.kill(t, "TERM")
-			if status := pause.wait(t); status != 0 {
-				t.Errorf("sexton --pause exit status %s on SIGTERM, want 0\noutput:\n%s",
-					exitStatus(status), pause.output())
+			if got := pause.wait(t); got != exited(0) {
+				t.Errorf("sexton --pause %v on SIGTERM, want exit code 0\noutput:\n%s", got, pause.output())
 			}
 		})
-	}
-}
-
-// waitRunning waits until runc reports the container running and returns
-// the host pid of its init.
-func waitRunning(t *testing.T, c *container) int {
-	t.Helper()
-	deadline := time.Now().Add(hangGuard)
-	for {
-		if !c.stopped() {
-			if s, ok := c.tryState(); ok && s.Status == "running" && s.Pid > 0 {
-				return s.Pid
-			}
-		} else {
-			t.Fatalf("container %s stopped with status %s\noutput:\n%s", c.id, exitStatus(c.status), c.output())
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("container %s not running after %v\noutput:\n%s", c.id, hangGuard, c.output())
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -427,8 +407,8 @@ func TestVersionInContainer(t *testing.T) {
 	e := setup(t)
 	b := newBundle(t, e, "/sbin/sexton", "--version")
 	c := b.run(t, e, "version")
-	if status := c.wait(t); status != 0 {
-		t.Fatalf("sexton --version: status %s\n%s", exitStatus(status), c.output())
+	if got := c.wait(t); got != exited(0) {
+		t.Fatalf("sexton --version: %v\n%s", got, c.output())
 	}
 	out := c.output()
 	t.Logf("sexton --version: %s", strings.TrimSpace(out))
@@ -447,7 +427,7 @@ func TestSubreaperInSharedPIDNamespace(t *testing.T) {
 	e := setup(t)
 	pb := newBundle(t, e, "/sbin/sexton", "--pause")
 	pause := pb.run(t, e, "shared-pause")
-	pausePid := waitRunning(t, pause)
+	pausePid := pause.pid
 
 	ab := newBundle(t, e, "/sbin/sexton", "-s", "--grace", "60s", "--", "/bin/sh", "/srv/main.sh")
 	ab.writeFile(t, "/srv/main.sh", flushMain, 0o755)
@@ -455,13 +435,13 @@ func TestSubreaperInSharedPIDNamespace(t *testing.T) {
 	ab.joinPIDNamespace(t, pausePid)
 	app := ab.run(t, e, "shared-app")
 	app.waitFile(t, "/data/ready")
-	appInit := app.state(t).Pid
+	appInit := app.pid
 	start := time.Now()
 	app.kill(t, "TERM")
-	status := app.wait(t)
-	t.Logf("application container stopped %v after runc kill TERM, status %s", time.Since(start), exitStatus(status))
-	if status != 128+15 {
-		t.Errorf("exit status %s, want the main process's 143 (128+SIGTERM)\noutput:\n%s", exitStatus(status), app.output())
+	got := app.wait(t)
+	t.Logf("application container stopped %v after runc kill TERM: sexton %v", time.Since(start), got)
+	if want := exited(128 + 15); got != want {
+		t.Errorf("sexton %v, want %v, the main process's status\noutput:\n%s", got, want, app.output())
 	}
 	if got := readFile(ab.hostPath("/data/flushed")); got != "flushed\n" {
 		t.Errorf("/data/flushed = %q, want \"flushed\\n\": the helper did not get to flush\noutput:\n%s",
@@ -471,8 +451,8 @@ func TestSubreaperInSharedPIDNamespace(t *testing.T) {
 	// must still be there for the next container: a sexton that is not PID 1
 	// must not signal processes outside its own tree (kill(-1, ...)).
 	if pause.stopped() {
-		t.Fatalf("the pause stopped (status %s) when the application container did\noutput:\n%s",
-			exitStatus(pause.status), pause.output())
+		t.Fatalf("the pause stopped (%v) when the application container did\noutput:\n%s",
+			pause.result, pause.output())
 	}
 	ps := procsInPIDNamespaceOf(t, pausePid)
 	if n := count(ps, func(p proc) bool { return p.pid != pausePid }); n != 0 {
@@ -480,7 +460,7 @@ func TestSubreaperInSharedPIDNamespace(t *testing.T) {
 			n, appInit, describe(ps))
 	}
 	pause.kill(t, "TERM")
-	if status := pause.wait(t); status != 0 {
-		t.Errorf("sexton --pause exit status %s on SIGTERM, want 0\noutput:\n%s", exitStatus(status), pause.output())
+	if got := pause.wait(t); got != exited(0) {
+		t.Errorf("sexton --pause %v on SIGTERM, want exit code 0\noutput:\n%s", got, pause.output())
 	}
 }
