@@ -280,3 +280,60 @@ func TestDumbInitLeftovers(t *testing.T) {
 		}
 	}
 }
+
+// TestDumbInitLeftoversNotPID1: not as PID 1, when the main child exits,
+// dumb-init sends SIGTERM (rewritten by --rewrite, like any forwarded
+// signal) to the child's process group; processes left there, no longer
+// its descendants, get it and live on.
+func TestDumbInitLeftoversNotPID1(t *testing.T) {
+	pair := dumbInits(t)
+	for _, flags := range [][]string{nil, {"-r", "15:10"}} {
+		var got [2][]string
+		var codes [2]int
+		for i, im := range pair {
+			rec := newRecorder(t)
+			script := fmt.Sprintf(`"$@" & while [ ! -e %s.ready ]; do sleep 0.01; done; exit 6`, rec.file)
+			init := append(append([]string{im.path}, flags...), "sh", "-c", script, "sh")
+			init = append(init, testutil.Tool("sigrecord", rec.file)...)
+			// PID 1 is a shell that runs the init and writes its exit code.
+			codeFile := rec.dir + "/code"
+			ns := testutil.Start(t, testutil.Spec{
+				Args: append([]string{"/bin/sh", "-c", `"$@"; echo $? > ` + codeFile + `; sleep 1000`, "sh"}, init...),
+				Env:  []string{"SEXTON_GRACE=1s"},
+			})
+			testutil.Eventually(t, hangGuard, im.label+" to exit", func() bool { return testutil.ReadFile(codeFile) != "" })
+			fmt.Sscan(testutil.ReadFile(codeFile), &codes[i])
+			// The leftover is now PID 1's; a SIGHUP sent to it and recorded
+			// marks the end of what it got before.
+			leftover := 0
+			for _, p := range childOf(ns, ns.PID) {
+				if p.Comm != "sleep" {
+					leftover = p.PID
+				}
+			}
+			if leftover == 0 {
+				t.Fatalf("%s: the leftover process is gone", im.label)
+			}
+			signal(t, leftover, unix.SIGHUP)
+			testutil.Eventually(t, hangGuard, "the leftover to record SIGHUP", func() bool {
+				return strings.Contains(testutil.ReadFile(rec.file), "SIGHUP")
+			})
+			got[i] = testutil.Lines(testutil.ReadFile(rec.file))
+		}
+		if codes[1] != codes[0] {
+			t.Errorf("sexton as dumb-init %q: exit code %d; with dumb-init: %d", flags, codes[1], codes[0])
+		}
+		switch {
+		case reflect.DeepEqual(got[1], got[0]):
+		case reflect.DeepEqual(got[1], []string{"SIGHUP"}):
+			// KNOWN GAP, see docs/compatibility.md: the supervisor signals
+			// leftovers only when it is PID 1 or they are its descendants,
+			// and never the child's process group as such. When supervise
+			// does (Config.Setsid), this case goes and parity is required.
+			t.Logf("known difference (needs a supervise change): sexton as dumb-init %q, not PID 1: leftover in the "+
+				"child's group recorded %q; with dumb-init: %q", flags, got[1], got[0])
+		default:
+			t.Errorf("sexton as dumb-init %q: leftover recorded %q; with dumb-init: %q", flags, got[1], got[0])
+		}
+	}
+}
