@@ -396,3 +396,20 @@ func (l *lockedWriter) String() string {
 	defer l.mu.Unlock()
 	return l.w.String()
 }
+
+// TestExampleAsPID1 runs the package's Example as PID 1 of a new
+// namespace: Ensure makes the test binary the supervisor of a re-executed
+// copy, which runs the example again and exits 1 if its output is wrong.
+// (The example's output goes to the supervisor's capture, which it never
+// prints; the exit status is what counts.)
+func TestExampleAsPID1(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := testutil.Start(t, testutil.Spec{Args: []string{exe, "-test.run=^Example$", "-test.v"}})
+	if code := ns.Wait(hang); code != 0 {
+		t.Errorf("exit code %d, want 0; stdout:\n%s\nstderr:\n%s", code, ns.Stdout(), ns.Stderr())
+	}
+	t.Logf("stdout: %q", ns.Stdout())
+}
