@@ -1,0 +1,118 @@
+package pid1
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sexton-init/sexton/supervise"
+)
+
+func envOf(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestApplyEnv(t *testing.T) {
+	base := settings{mode: always, grace: DefaultGrace, verbosity: 1, subreaper: true}
+	tests := []struct {
+		env  map[string]string
+		want settings
+	}{
+		{nil, base},
+		{map[string]string{"SEXTON_PID1": "never"}, settings{mode: never, grace: DefaultGrace, verbosity: 1, subreaper: true}},
+		{map[string]string{"SEXTON_PID1": " Auto "}, settings{mode: auto, grace: DefaultGrace, verbosity: 1, subreaper: true}},
+		{map[string]string{"SEXTON_PID1": "0"}, settings{mode: never, grace: DefaultGrace, verbosity: 1, subreaper: true}},
+		{map[string]string{"SEXTON_GRACE": "1500ms"}, settings{mode: always, grace: 1500 * time.Millisecond, verbosity: 1, subreaper: true}},
+		{map[string]string{"SEXTON_GRACE": "10"}, settings{mode: always, grace: 10 * time.Second, verbosity: 1, subreaper: true}},
+		{map[string]string{"SEXTON_GRACE": "0"}, settings{mode: always, grace: 0, verbosity: 1, subreaper: true}},
+		{map[string]string{"SEXTON_VERBOSITY": "3"}, settings{mode: always, grace: DefaultGrace, verbosity: 3, subreaper: true}},
+		{map[string]string{"SEXTON_SUBREAPER": "no"}, settings{mode: always, grace: DefaultGrace, verbosity: 1}},
+		{map[string]string{"SEXTON_SUBREAPER": ""}, base},
+	}
+	for _, tc := range tests {
+		s := base
+		if err := applyEnv(&s, envOf(tc.env)); err != nil {
+			t.Errorf("%v: %v", tc.env, err)
+			continue
+		}
+		if s.mode != tc.want.mode || s.grace != tc.want.grace || s.verbosity != tc.want.verbosity || s.subreaper != tc.want.subreaper {
+			t.Errorf("%v: got %+v, want %+v", tc.env, s, tc.want)
+		}
+	}
+	for _, bad := range []map[string]string{
+		{"SEXTON_PID1": "sometimes"},
+		{"SEXTON_GRACE": "soon"},
+		{"SEXTON_GRACE": "-1s"},
+		{"SEXTON_VERBOSITY": "-1"},
+		{"SEXTON_VERBOSITY": "loud"},
+	} {
+		s := base
+		if err := applyEnv(&s, envOf(bad)); err == nil {
+			t.Errorf("%v: no error", bad)
+		} else {
+			t.Logf("%v: %v", bad, err)
+		}
+	}
+}
+
+func TestConfig(t *testing.T) {
+	s := settings{grace: time.Second, verbosity: 2, subreaper: true, warnOnReap: true}
+	Configure(func(c *supervise.Config) {
+		c.Group = true
+		c.Args = []string{"ignored"}
+		c.Pause = true
+	})(&s)
+	cfg := config(&s, []string{"/bin/prog", "a"})
+	if cfg.Grace != time.Second || !cfg.Subreaper || !cfg.WarnOnReap || !cfg.Group ||
+		cfg.Log == nil || cfg.Log.Verbosity != 2 || cfg.Pause ||
+		len(cfg.Args) != 2 || cfg.Args[0] != "/bin/prog" {
+		t.Errorf("config: %+v", cfg)
+	}
+}
+
+func TestExecutable(t *testing.T) {
+	self, err := os.Stat("/proc/self/exe")
+	if err != nil {
+		t.Skip("no /proc")
+	}
+	saved := os.Args[0]
+	defer func() { os.Args[0] = saved }()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A symlink to the executable found through PATH keeps its name.
+	dir := t.TempDir()
+	link := filepath.Join(dir, "other-name")
+	if err := os.Symlink(exe, link); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(filepath.ListSeparator)+os.Getenv("PATH"))
+	for _, tc := range []struct{ arg0, want string }{
+		{"other-name", link}, // found through PATH
+		{link, link},         // absolute
+		{"no-such-program-here", exe},
+		{"/bin/sh", exe}, // names another file: not trusted
+		{"", exe},
+	} {
+		os.Args[0] = tc.arg0
+		got, err := executable()
+		if err != nil {
+			t.Errorf("argv[0] %q: %v", tc.arg0, err)
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("argv[0] %q: got %q, want %q", tc.arg0, got, tc.want)
+		}
+		if st, err := os.Stat(got); err != nil || !os.SameFile(st, self) {
+			t.Errorf("argv[0] %q: %q is not this executable", tc.arg0, got)
+		}
+	}
+	// Relative with a slash: made absolute.
+	t.Chdir(dir)
+	os.Args[0] = "./other-name"
+	if got, err := executable(); err != nil || got != link {
+		t.Errorf("argv[0] ./other-name: got %q, %v; want %q", got, err, link)
+	}
+}
