@@ -2,6 +2,7 @@ package compat
 
 import (
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -241,6 +242,39 @@ func TestTiniLeftovers(t *testing.T) {
 		}
 		if !tc.term && len(got) != 0 {
 			t.Errorf("%s: the leftover process recorded %q, want nothing (killed at once)", tc.label, got)
+		}
+	}
+}
+
+// TestTiniWarnOnReap: with -w, as PID 1, a warning on stderr for each
+// reaped process other than the child: the same level prefix; the wording
+// differs (tini: "Reaped zombie process with pid=N"; sexton also names the
+// command and how it ended).
+func TestTiniWarnOnReap(t *testing.T) {
+	// An orphan is made, reparented to PID 1 and reaped; the child waits
+	// until the orphan, which writes its PID, is gone (reaped) to exit.
+	for _, pair := range tinis(t)[:1] {
+		var warned [2]bool
+		for i, im := range pair {
+			pidFile := filepath.Join(t.TempDir(), "orphan")
+			script := fmt.Sprintf(`(sh -c 'echo $$ > %[1]s.tmp && mv %[1]s.tmp %[1]s' &)
+				while [ ! -e %[1]s ]; do sleep 0.01; done
+				while [ -e /proc/$(cat %[1]s) ]; do sleep 0.01; done`, pidFile)
+			ns := startNS(t, im, []string{"SEXTON_GRACE=0"}, "-w", "--", "sh", "-c", script)
+			if code := ns.Wait(hangGuard); code != 0 {
+				t.Errorf("%s -w: exit code %d, want 0; stderr:\n%s", im.label, code, ns.Stderr())
+			}
+			for _, l := range testutil.Lines(ns.Stderr()) {
+				if strings.HasPrefix(l, "[WARN  tini (1)] ") && strings.Contains(strings.ToLower(l), "reaped zombie process") {
+					warned[i] = true
+				}
+			}
+			if ns.Stdout() != "" {
+				t.Errorf("%s -w: stdout %q, want nothing", im.label, ns.Stdout())
+			}
+		}
+		if warned != [2]bool{true, true} {
+			t.Errorf("warning for the reaped orphan: %s %v, %s %v", pair[0].label, warned[0], pair[1].label, warned[1])
 		}
 	}
 }
