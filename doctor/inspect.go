@@ -9,6 +9,7 @@ package doctor
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -94,7 +95,8 @@ func (in *Inspector) Inspect() (*Report, error) {
 		if err != nil {
 			continue // gone between the listing and the read, or unreadable
 		}
-		age := uptime - float64(s.StartTime)/procfs.ClockTicks
+		// Clock ticks are hundredths of a second: keep two decimals.
+		age := math.Round((uptime-float64(s.StartTime)/procfs.ClockTicks)*100) / 100
 		if age < 0 {
 			age = 0
 		}
@@ -240,7 +242,7 @@ func (in *Inspector) inspectBudget(r *Report) {
 		}
 		h := 100 * float64(limit-used) / float64(limit)
 		if b.LimitedBy == "" || h < b.HeadroomPct {
-			b.HeadroomPct, b.LimitedBy = max(h, 0), by
+			b.HeadroomPct, b.LimitedBy = math.Round(max(h, 0)*100)/100, by
 		}
 	}
 	consider(b.PidMax, int64(b.Tasks), "pid_max")
