@@ -11,7 +11,7 @@
 // or as a container's entrypoint without --init. With -wait it stays until
 // SIGINT or SIGTERM (Ctrl-C, docker stop), which the supervisor relays.
 // SEXTON_VERBOSITY=3 shows what the supervisor does, each orphan it reaps
-// included; SEXTON_PID1=never turns it off, to compare (200 zombies left).
+// included; SEXTON_PID1=never turns it off, to compare (then the zombies stay).
 package main
 
 import (
