@@ -136,6 +136,10 @@ func TestDumbInitSignals(t *testing.T) {
 			for k, sig := range c.sent {
 				ns.Signal(sig)
 				rec.child(t, k+1)
+				if c.group {
+					// One at a time, so that the order is the order sent.
+					waitLines(t, rec.group, k+1)
+				}
 			}
 			if c.group {
 				waitLines(t, rec.group, len(c.sent))

@@ -197,6 +197,10 @@ func TestTiniSignals(t *testing.T) {
 				for k, sig := range sent {
 					ns.Signal(sig)
 					rec.child(t, k+1)
+					if len(c.flags) > 0 || c.env != nil {
+						// One at a time, so that the order is the order sent.
+						waitLines(t, rec.group, k+1)
+					}
 				}
 				if len(c.flags) > 0 || c.env != nil {
 					waitLines(t, rec.group, len(sent))
