@@ -347,3 +347,43 @@ func TestWatch(t *testing.T) {
 		t.Errorf("exit %d, %q", code, out.String())
 	}
 }
+
+// Notes for a PID 1 in another cgroup, zombies whose parent is outside the
+// namespace or gone, and the doctor itself as PID 1.
+func TestInspectEdges(t *testing.T) {
+	root := copyTree(t, nonreaping)
+	os.WriteFile(filepath.Join(root, "proc/1/cgroup"), []byte("12:pids:/kubepods/pod1/sandbox\n"), 0o644)
+	// Zombie 7's parent is outside the namespace, zombie 8's has vanished.
+	for pid, ppid := range map[string]string{"7": "0", "8": "77"} {
+		f := filepath.Join(root, "proc", pid, "stat")
+		b, _ := os.ReadFile(f)
+		os.WriteFile(f, []byte(strings.Replace(string(b), ") Z 1 ", ") Z "+ppid+" ", 1)), 0o644)
+	}
+	in := testInspector(root)
+	r, err := in.Inspect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := r.PIDs.Cgroup; c.PID1Path != "/kubepods/pod1/sandbox" || codes(r)["cgroup-differs"] != Info {
+		t.Errorf("cgroup %+v, findings %v", c, r.Findings)
+	}
+	comms := map[int]string{}
+	for _, pg := range r.Zombies.ByParent {
+		comms[pg.PID] = pg.Comm
+	}
+	if comms[0] != outside || comms[77] != "?" || r.PID1.ZombieChildren != 2 {
+		t.Errorf("parents %v, pid 1 %+v", comms, r.PID1)
+	}
+	var buf bytes.Buffer
+	WriteText(&buf, r)
+	if !strings.Contains(buf.String(), "1 zombie older than 5s with a parent outside this PID namespace") ||
+		!strings.Contains(buf.String(), "pid 77 (?) holds 1 zombie") {
+		t.Errorf("report:\n%s", buf.String())
+	}
+
+	in.Self = 1
+	r, _ = in.Inspect()
+	if !r.PID1.Self || r.PID1.Reaps != "unknown" || codes(r)["pid1-not-reaping"] != "" || codes(r)["pid1-signals"] != "" {
+		t.Errorf("doctor as PID 1: %+v %v", r.PID1, r.Findings)
+	}
+}

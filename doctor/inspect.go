@@ -64,6 +64,10 @@ type InspectError struct{ Err error }
 func (e *InspectError) Error() string { return "cannot inspect: " + e.Err.Error() }
 func (e *InspectError) Unwrap() error { return e.Err }
 
+// outside names the parent of a process whose parent is outside the PID
+// namespace (its parent PID reads 0).
+const outside = "outside this PID namespace"
+
 // proc is one process of the scan.
 type proc struct {
 	procfs.Stat
@@ -171,9 +175,13 @@ func (in *Inspector) inspectZombies(r *Report, table map[int]*proc) {
 		z.OldestSeconds = max(z.OldestSeconds, p.age)
 		pg := byParent[p.PPID]
 		if pg == nil {
-			pg = &ParentGroup{PID: p.PPID}
+			pg = &ParentGroup{PID: p.PPID, Comm: "?"} // "?": gone mid-scan
 			if parent, ok := table[p.PPID]; ok {
 				pg.Comm = parent.Comm
+			} else if p.PPID == 0 {
+				// The parent is outside this PID namespace: "docker exec"
+				// and "nsenter" children have the runtime as their parent.
+				pg.Comm = outside
 			}
 			byParent[p.PPID] = pg
 		}

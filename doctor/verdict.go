@@ -149,6 +149,11 @@ func judge(in *Inspector, r *Report) {
 		if pg.PID == 1 || pg.Lingering == 0 {
 			continue
 		}
+		if pg.PID == 0 {
+			add(Warning, "zombie-parent", "%s older than %s with a parent outside this PID namespace (a \"docker exec\" or runtime process): PID 1 cannot reap them",
+				plural(pg.Lingering, "zombie"), in.MinAge.String())
+			continue
+		}
 		add(Warning, "zombie-parent", "pid %d (%s) holds %s older than %s: it does not wait for its children",
 			pg.PID, describe(pg.Comm, pg.Cmdline), plural(pg.Lingering, "zombie"), in.MinAge.String())
 		rec(fmt.Sprintf("pid %d (%s) does not wait for its children: fix it to wait (or to ignore SIGCHLD), or restart it; once it exits, the init reaps its zombies", pg.PID, pg.Comm))
