@@ -353,6 +353,11 @@ func TestWatch(t *testing.T) {
 func TestInspectEdges(t *testing.T) {
 	root := copyTree(t, nonreaping)
 	os.WriteFile(filepath.Join(root, "proc/1/cgroup"), []byte("12:pids:/kubepods/pod1/sandbox\n"), 0o644)
+	// Zombie 6 is a thread group leader that exited while 3 threads run:
+	// alive, no zombie.
+	f6 := filepath.Join(root, "proc/6/stat")
+	b6, _ := os.ReadFile(f6)
+	os.WriteFile(f6, []byte(strings.Replace(string(b6), " 20 0 1 0 ", " 20 0 3 0 ", 1)), 0o644)
 	// Zombie 7's parent is outside the namespace, zombie 8's has vanished.
 	for pid, ppid := range map[string]string{"7": "0", "8": "77"} {
 		f := filepath.Join(root, "proc", pid, "stat")
@@ -371,7 +376,7 @@ func TestInspectEdges(t *testing.T) {
 	for _, pg := range r.Zombies.ByParent {
 		comms[pg.PID] = pg.Comm
 	}
-	if comms[0] != outside || comms[77] != "?" || r.PID1.ZombieChildren != 2 {
+	if comms[0] != outside || comms[77] != "?" || r.PID1.ZombieChildren != 1 || r.Zombies.Total != 5 || r.PIDs.Tasks != 11 {
 		t.Errorf("parents %v, pid 1 %+v", comms, r.PID1)
 	}
 	var buf bytes.Buffer

@@ -164,7 +164,10 @@ func (in *Inspector) inspectZombies(r *Report, table map[int]*proc) {
 	byComm := map[string]*CommandGroup{}
 	minAge := in.MinAge.Seconds()
 	for _, p := range table {
-		if p.State != 'Z' {
+		// A thread group whose leader has exited shows the leader's "Z"
+		// while its other threads run: that process is alive. A real
+		// zombie counts only itself.
+		if p.State != 'Z' || p.Threads > 1 {
 			continue
 		}
 		lingering := p.age >= minAge
