@@ -38,6 +38,9 @@ Environment:
   SEXTON_KILL_PROCESS_GROUP, TINI_KILL_PROCESS_GROUP same as -g
   SEXTON_GRACE=DURATION                              same as --grace
 
+Invoked as tini, tini-static or docker-init (a symlink will do), sexton
+takes tini's command line; as dumb-init, dumb-init's.
+
 Exit status: the child's exit status, 128+N if it was killed by signal N,
 0 for codes given to -e; 126 if COMMAND cannot be executed, 127 if it is
 not found; 1 for bad options.

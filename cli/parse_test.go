@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestParseSexton(t *testing.T) {
+	inv, err := ParseSexton(strings.Fields("-s -g -vv -e 3 -r TERM:QUIT --grace 2 -- cmd -x"), envOf())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := inv.Config
+	if inv.Action != Run || !c.Subreaper || !c.Group || c.Log.Verbosity != 3 || !c.ZeroExit[3] ||
+		c.Rewrite[unix.SIGTERM] != unix.SIGQUIT || c.Grace != 2*time.Second || strings.Join(c.Args, " ") != "cmd -x" {
+		t.Errorf("got %+v", c)
+	}
+	// Sexton's own reading of the tini variables: 0/false mean off.
+	inv, err = ParseSexton([]string{"cmd"}, envOf("TINI_SUBREAPER=0", "SEXTON_KILL_PROCESS_GROUP=1", "SEXTON_GRACE=0"))
+	if err != nil || inv.Config.Subreaper || !inv.Config.Group || inv.Config.Grace != 0 || inv.Config.Setsid || inv.Config.JobControl {
+		t.Errorf("env: %+v, %v", inv.Config, err)
+	}
+	for _, args := range []string{"", "--pause cmd", "--grace -1 cmd", "-e 256 cmd", "--nope cmd"} {
+		if _, err := ParseSexton(strings.Fields(args), envOf()); err == nil {
+			t.Errorf("%q: no error", args)
+		}
+	}
+	if inv, err := ParseSexton([]string{"--version"}, envOf()); err != nil || inv.Action != Version {
+		t.Errorf("--version: %v %v", inv.Action, err)
+	}
+}
+
+func TestHelpMentionsPersonalities(t *testing.T) {
+	h := helpText("sexton")
+	for _, s := range []string{"tini", "docker-init", "dumb-init"} {
+		if !strings.Contains(h, s) {
+			t.Errorf("help does not mention %s", s)
+		}
+	}
+}
