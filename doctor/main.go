@@ -27,7 +27,8 @@ const usageText = `Usage: sexton doctor [OPTIONS]
 Inspect the PID namespace this runs in (/proc and the pids cgroup): whether
 PID 1 acts as an init, who holds zombies, how close it is to running out of
 PIDs, and what to do about it. Run it inside a container:
-docker exec CONTAINER sexton doctor
+
+  docker exec CONTAINER sexton doctor
 
 Options:
       --json               print the report as JSON
