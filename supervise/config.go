@@ -41,6 +41,13 @@ type Config struct {
 	// SIGTTIN or SIGTTOU, so it suspends with its child (dumb-init's
 	// behaviour when it is not PID 1).
 	JobControl bool
+	// NoOrphanWarning silences the warning that sexton, neither PID 1 nor a
+	// subreaper, cannot reap orphans (dumb-init gives none).
+	NoOrphanWarning bool
+	// ExecFailed, if set, reports a command that could not be started, in
+	// a personality's own words, and returns the exit code; by default the
+	// error is logged and its Code (126 or 127) returned.
+	ExecFailed func(*ExecError) int
 	// Log receives diagnostics.
 	Log *Logger
 }

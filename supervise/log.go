@@ -10,10 +10,10 @@ import (
 // the configured verbosity.
 type Level int
 
-// The levels, in tini's order: fatal errors and warnings show at the default
-// verbosity 1, each -v adds one more level.
+// The levels, in tini's order: errors always show, warnings at the default
+// verbosity 1, and each -v adds one more level.
 const (
-	Fatal Level = 1
+	Fatal Level = 0
 	Warn  Level = 1
 	Info  Level = 2
 	Debug Level = 3
@@ -24,13 +24,16 @@ var levelNames = map[Level]string{Info: "info", Debug: "debug", Trace: "trace"}
 
 // Logger writes sexton's diagnostics to stderr.
 type Logger struct {
-	// Verbosity is the highest level written; 0 silences everything.
+	// Verbosity is the highest level written; 0 leaves errors only.
 	Verbosity int
 	// Format turns a message into a line, for personalities with their own
 	// conventions (tini's "[WARN  tini (1)] ..."). Nil means "sexton: ...".
 	Format func(kind string, msg string) string
 	// W receives the lines; nil means os.Stderr.
 	W io.Writer
+	// InfoW, if set, receives the Info, Debug and Trace lines instead of W
+	// (tini writes those to stdout).
+	InfoW io.Writer
 }
 
 func (l *Logger) logf(lv Level, kind, format string, args ...any) {
@@ -47,6 +50,9 @@ func (l *Logger) logf(lv Level, kind, format string, args ...any) {
 		line = "sexton: " + kind + ": " + msg
 	}
 	w := l.W
+	if lv >= Info && l.InfoW != nil {
+		w = l.InfoW
+	}
 	if w == nil {
 		w = os.Stderr
 	}

@@ -12,16 +12,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ExecError is a command that could not be started. Code is 127 when it was
-// not found and 126 when it was found but could not be executed, as a shell
-// reports them.
+// ExecError is a command that could not be started. Err is the errno
+// (ENOENT when a name without a slash was not found in PATH). Code is 127
+// when it was not found and 126 when it was found but could not be
+// executed, as a shell reports them.
 type ExecError struct {
 	Name string
 	Err  error
 	Code int
 }
 
-func (e *ExecError) Error() string { return fmt.Sprintf("cannot run %q: %v", e.Name, e.Err) }
+func (e *ExecError) Error() string {
+	reason := e.Err.Error()
+	if errors.Is(e.Err, unix.ENOENT) && !strings.Contains(e.Name, "/") {
+		reason = "command not found in PATH"
+	}
+	return fmt.Sprintf("cannot run %q: %s", e.Name, reason)
+}
 
 // defaultPath is the search path execvp uses when PATH is unset.
 const defaultPath = "/bin:/usr/bin"
@@ -31,7 +38,7 @@ const defaultPath = "/bin:/usr/bin"
 // executable makes the result "permission denied" rather than "not found".
 func lookPath(name string) (string, error) {
 	if name == "" {
-		return "", &ExecError{Name: name, Err: errors.New("empty command name"), Code: 127}
+		return "", &ExecError{Name: name, Err: unix.ENOENT, Code: 127}
 	}
 	if strings.Contains(name, "/") {
 		return name, nil
@@ -56,9 +63,9 @@ func lookPath(name string) (string, error) {
 		denied = true
 	}
 	if denied {
-		return "", &ExecError{Name: name, Err: fs.ErrPermission, Code: 126}
+		return "", &ExecError{Name: name, Err: unix.EACCES, Code: 126}
 	}
-	return "", &ExecError{Name: name, Err: errors.New("command not found in PATH"), Code: 127}
+	return "", &ExecError{Name: name, Err: unix.ENOENT, Code: 127}
 }
 
 // execCode maps an execve error to the shell's exit code.
@@ -70,18 +77,19 @@ func execCode(err error) int {
 }
 
 // startChild starts the command with the attributes the contract asks for:
-// its own process group (or session), in the terminal's foreground when
-// stdin is a terminal.
-func startChild(cfg *Config) (*os.Process, error) {
+// its own process group, in the terminal's foreground when stdin is
+// sexton's controlling terminal (tty); or, with Setsid, its own session,
+// which takes over the terminal when sexton has just released it (handOver).
+func startChild(cfg *Config, tty, handOver bool) (*os.Process, error) {
 	path, err := lookPath(cfg.Args[0])
 	if err != nil {
 		return nil, err
 	}
 	attr := &syscall.SysProcAttr{}
-	tty := isControllingTerminal(0)
 	switch {
 	case cfg.Setsid:
 		attr.Setsid = true
+		attr.Setctty, attr.Ctty = handOver, 0
 	case tty:
 		attr.Setpgid = true
 		attr.Foreground = true
@@ -101,6 +109,17 @@ func startChild(cfg *Config) (*os.Process, error) {
 		return nil, &ExecError{Name: cfg.Args[0], Err: err, Code: execCode(err)}
 	}
 	return p, nil
+}
+
+// releaseTerminal gives up sexton's controlling terminal when sexton leads
+// its session, so that a child in a new session can take it (dumb-init's
+// way). The kernel then sends SIGHUP and SIGCONT to sexton's process group;
+// it reports whether it did, for those two to be dropped.
+func releaseTerminal() bool {
+	if sid, err := unix.Getsid(0); err != nil || sid != os.Getpid() {
+		return false
+	}
+	return unix.IoctlSetInt(0, unix.TIOCNOTTY, 0) == nil
 }
 
 // isControllingTerminal reports whether fd is our controlling terminal, the

@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	"errors"
 	"os"
 	"os/signal"
 	"syscall"
@@ -29,8 +30,11 @@ type state struct {
 
 	finished    bool // the main child has exited (or pause mode was told to stop)
 	termedGroup bool // SIGTERM was relayed to the child's whole process group
-	code        int  // the exit code to leave with, valid once finished
-	names       bool // read command names of reaped processes
+	// swallow holds signals to drop once: the SIGHUP and SIGCONT the kernel
+	// sends when sexton releases its terminal for the child.
+	swallow map[unix.Signal]bool
+	code    int  // the exit code to leave with, valid once finished
+	names   bool // read command names of reaped processes
 }
 
 // Run supervises cfg and returns the code sexton should exit with. It is
@@ -58,13 +62,23 @@ func Run(cfg Config) int {
 		return code
 	}
 	if !cfg.Pause {
-		p, err := startChild(&cfg)
+		tty := isControllingTerminal(0)
+		handOver := cfg.Setsid && tty && releaseTerminal()
+		if handOver {
+			s.swallow = map[unix.Signal]bool{unix.SIGHUP: true, unix.SIGCONT: true}
+		}
+		p, err := startChild(&cfg, tty, handOver)
 		if err != nil {
-			s.log.Errorf("%v", err)
-			if ee, ok := err.(*ExecError); ok {
-				return ee.Code
+			var ee *ExecError
+			if !errors.As(err, &ee) {
+				s.log.Errorf("%v", err)
+				return ExitUsage
 			}
-			return ExitUsage
+			if cfg.ExecFailed != nil {
+				return cfg.ExecFailed(ee)
+			}
+			s.log.Errorf("%v", err)
+			return ee.Code
 		}
 		s.child = p.Pid
 		_ = p.Release()
@@ -95,7 +109,7 @@ func (s *state) setUp() (int, bool) {
 		}
 		s.log.Printf(Debug, "registered as a child subreaper")
 	}
-	if !s.pid1 && !s.cfg.Subreaper {
+	if !s.pid1 && !s.cfg.Subreaper && !s.cfg.NoOrphanWarning {
 		s.log.Warnf("not running as PID 1 and not a child subreaper: orphaned processes " +
 			"will not be reparented to sexton and cannot be reaped; use -s or SEXTON_SUBREAPER=1, or run as PID 1")
 	}
@@ -108,6 +122,9 @@ func (s *state) loop(sigCh <-chan os.Signal) int {
 	s.reap() // the child may have ended before its SIGCHLD could be queued
 	for {
 		if s.finished && grace == nil && killed == nil {
+			if s.cfg.Grace > 0 || s.cfg.Setsid {
+				s.termGroup()
+			}
 			if s.cfg.Grace <= 0 || !s.othersLeft() {
 				return s.exit()
 			}
@@ -166,6 +183,11 @@ func (s *state) reap() {
 
 // handle acts on one received signal other than SIGCHLD.
 func (s *state) handle(sig unix.Signal) {
+	if s.swallow[sig] {
+		delete(s.swallow, sig)
+		s.log.Printf(Debug, "%s from releasing the terminal dropped", signals.Name(sig))
+		return
+	}
 	if s.cfg.Pause && !s.finished && (sig == unix.SIGTERM || sig == unix.SIGINT) {
 		s.log.Printf(Info, "pause: %s received, stopping", signals.Name(sig))
 		s.finished, s.code = true, 0
@@ -188,6 +210,21 @@ func (s *state) handle(sig unix.Signal) {
 		s.log.Printf(Debug, "suspending with the child")
 		_ = unix.Kill(os.Getpid(), unix.SIGSTOP)
 	}
+}
+
+// termGroup, once the main child has exited, sends what is left of its
+// process group SIGTERM (as rewritten) when signals go to the group. It
+// reaches members that are no longer sexton's descendants, as dumb-init
+// does (even with no grace period, in its session mode); the rest of the
+// shutdown then skips the group.
+func (s *state) termGroup() {
+	if !s.cfg.Group || s.termedGroup || s.child == 0 {
+		return
+	}
+	if to, ok := s.cfg.Rewrite.Apply(unix.SIGTERM); ok {
+		s.relay(to)
+	}
+	s.termedGroup = true
 }
 
 // relay forwards sig to the main child, or to its process group.
