@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,7 +46,7 @@ func helper(role string) {
 	spawn := func(role string, setsid bool) {
 		exe, _ := os.Executable()
 		c := exec.Command(exe)
-		c.Env = append(os.Environ(), helperEnv+"="+role)
+		c.Env = append(os.Environ(), helperEnv+"="+role, "PARENT_PID="+strconv.Itoa(os.Getpid()))
 		c.ExtraFiles = []*os.File{report}
 		c.SysProcAttr = &syscall.SysProcAttr{Setsid: setsid}
 		if err := c.Start(); err != nil {
@@ -66,12 +67,16 @@ func helper(role string) {
 		os.Exit(0)
 	case "daemon":
 		signal.Ignore(syscall.SIGTERM)
-		for ppid := os.Getppid(); os.Getppid() == ppid; {
+		// Compare with the pid of the parent that started us, not with a
+		// first getppid(): the parent may already have exited by then.
+		for ppid := os.Getenv("PARENT_PID"); strconv.Itoa(os.Getppid()) == ppid; {
 			time.Sleep(time.Millisecond)
 		}
 	}
 	up()
-	select {}
+	for {
+		time.Sleep(time.Hour) // not select{}: the runtime would call that a deadlock
+	}
 }
 
 // needRoot skips, or fails under CI=true, when the test cannot run here.

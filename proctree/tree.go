@@ -69,7 +69,10 @@ type Options struct {
 	Mode Mode
 	// Grace is the time Stop gives the tree between the polite signal and
 	// SIGKILL. Zero means cmd.WaitDelay if that is set, else DefaultGrace;
-	// negative means no grace (SIGKILL at once).
+	// negative means no grace (SIGKILL at once). Note that when the grace
+	// comes from WaitDelay after a cancel, os/exec SIGKILLs the direct
+	// child itself at the same moment, so the report may count the
+	// direct child under Exited rather than Killed.
 	Grace time.Duration
 	// Signal is the polite signal; SIGTERM by default. Stop follows it with
 	// SIGCONT so that stopped processes can act on it.
