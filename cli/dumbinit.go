@@ -118,6 +118,7 @@ func ParseDumbInit(args []string, env Env, version string) (Invocation, *Reply) 
 		verbosity = int(supervise.Debug)
 	}
 	c.Log = &supervise.Logger{Verbosity: verbosity, Format: dumbInitFormat}
+	c.NoOrphanWarning = true // dumb-init warns of no such thing
 	return inv, nil
 }
 

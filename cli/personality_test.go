@@ -172,7 +172,7 @@ func TestTiniFormat(t *testing.T) {
 		}
 	}
 	var out, errs strings.Builder
-	l := &supervise.Logger{Verbosity: 4, Format: tiniFormat, W: &tiniRouter{stdout: &out, stderr: &errs}}
+	l := &supervise.Logger{Verbosity: 4, Format: tiniFormat, W: &errs, InfoW: &out}
 	l.Errorf("e")
 	l.Warnf("w")
 	l.Printf(supervise.Info, "i")
@@ -257,7 +257,7 @@ func TestParseDumbInit(t *testing.T) {
 			continue
 		}
 		want := supervise.Config{ZeroExit: map[int]bool{}, Rewrite: stops(base()), Grace: DefaultGrace,
-			Setsid: true, Group: true, JobControl: true, Log: &supervise.Logger{Verbosity: 1}}
+			Setsid: true, Group: true, JobControl: true, NoOrphanWarning: true, Log: &supervise.Logger{Verbosity: 1}}
 		tc.want(&want)
 		got := inv.Config
 		if got.Log == nil || got.Log.Format == nil || got.Log.Format("debug", "m") != "[dumb-init] m" {
@@ -283,34 +283,34 @@ func TestParseDumbInitRewrite(t *testing.T) {
 	}
 }
 
-func TestExecCheck(t *testing.T) {
+func TestExecFailed(t *testing.T) {
 	pid := os.Getpid()
-	dir := t.TempDir()
-	plain := dir + "/plain"
-	if err := os.WriteFile(plain, []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
-		p    Personality
-		name string
-		want *Reply
+		p      Personality
+		ee     supervise.ExecError
+		stderr string
+		code   int
 	}{
-		{Tini, "/bin/sh", nil},
-		{Tini, "sh", nil},
-		{Tini, "/nonexistent", &Reply{Stderr: fmt.Sprintf("[FATAL tini (%d)] exec /nonexistent failed: No such file or directory\n", pid), Code: 127}},
-		{Tini, "no-such-command-here", &Reply{Stderr: fmt.Sprintf("[FATAL tini (%d)] exec no-such-command-here failed: No such file or directory\n", pid), Code: 127}},
-		{Tini, dir, &Reply{Stderr: fmt.Sprintf("[FATAL tini (%d)] exec %s failed: Permission denied\n", pid, dir), Code: 126}},
-		{DumbInit, "/nonexistent", &Reply{Stderr: "[dumb-init] /nonexistent: No such file or directory\n", Code: 2}},
+		{Tini, supervise.ExecError{Name: "/nonexistent", Err: unix.ENOENT, Code: 127},
+			fmt.Sprintf("[FATAL tini (%d)] exec /nonexistent failed: No such file or directory\n", pid), 127},
+		{Tini, supervise.ExecError{Name: "no-such-command", Err: unix.ENOENT, Code: 127},
+			fmt.Sprintf("[FATAL tini (%d)] exec no-such-command failed: No such file or directory\n", pid), 127},
+		{Tini, supervise.ExecError{Name: "/tmp", Err: unix.EACCES, Code: 126},
+			fmt.Sprintf("[FATAL tini (%d)] exec /tmp failed: Permission denied\n", pid), 126},
+		{DumbInit, supervise.ExecError{Name: "/nonexistent", Err: unix.ENOENT, Code: 127},
+			"[dumb-init] /nonexistent: No such file or directory\n", 2},
+		{DumbInit, supervise.ExecError{Name: "plain", Err: unix.EACCES, Code: 126},
+			"[dumb-init] plain: Permission denied\n", 2},
 	} {
-		got := execCheck(tc.p, tc.name)
-		if (got == nil) != (tc.want == nil) || (got != nil && *got != *tc.want) {
-			t.Errorf("execCheck(%v, %q) = %+v, want %+v", tc.p, tc.name, got, tc.want)
+		var errs strings.Builder
+		format := tiniFormat
+		if tc.p == DumbInit {
+			format = dumbInitFormat
 		}
-	}
-	if os.Geteuid() != 0 { // root may execute anything with an x bit; plain has none either way
-		t.Log("not root")
-	}
-	if got := execCheck(DumbInit, plain); got == nil || got.Code != 2 || !strings.HasSuffix(got.Stderr, ": Permission denied\n") {
-		t.Errorf("execCheck(plain file) = %+v", got)
+		// Errors show even at verbosity 0, as tini's FATAL lines do.
+		log := &supervise.Logger{Verbosity: 0, Format: format, W: &errs}
+		if code := execFailed(tc.p, log)(&tc.ee); code != tc.code || errs.String() != tc.stderr {
+			t.Errorf("execFailed(%v, %s) = %d, %q; want %d, %q", tc.p, tc.ee.Name, code, errs.String(), tc.code, tc.stderr)
+		}
 	}
 }

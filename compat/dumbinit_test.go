@@ -327,16 +327,7 @@ func TestDumbInitLeftoversNotPID1(t *testing.T) {
 		if codes[1] != codes[0] {
 			t.Errorf("sexton as dumb-init %q: exit code %d; with dumb-init: %d", flags, codes[1], codes[0])
 		}
-		switch {
-		case reflect.DeepEqual(got[1], got[0]):
-		case reflect.DeepEqual(got[1], []string{"SIGHUP"}):
-			// KNOWN GAP, see docs/compatibility.md: the supervisor signals
-			// leftovers only when it is PID 1 or they are its descendants,
-			// and never the child's process group as such. When supervise
-			// does (Config.Setsid), this case goes and parity is required.
-			t.Logf("known difference (needs a supervise change): sexton as dumb-init %q, not PID 1: leftover in the "+
-				"child's group recorded %q; with dumb-init: %q", flags, got[1], got[0])
-		default:
+		if !reflect.DeepEqual(got[1], got[0]) {
 			t.Errorf("sexton as dumb-init %q: leftover recorded %q; with dumb-init: %q", flags, got[1], got[0])
 		}
 	}
