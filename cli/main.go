@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/sexton-init/sexton"
+	"github.com/sexton-init/sexton/doctor"
 	"github.com/sexton-init/sexton/supervise"
 )
 
@@ -21,6 +22,9 @@ func Main(version string, args []string, stdout, stderr io.Writer) int {
 	name := filepath.Base(args[0])
 	if p := PersonalityOf(name); p != Sexton {
 		return mainPersonality(p, version, args, os.LookupEnv, stdout, stderr)
+	}
+	if len(args) > 1 && args[1] == "doctor" { // a command named doctor: sexton -- doctor
+		return doctor.Main(args[2:], stdout, stderr)
 	}
 
 	inv, err := ParseSexton(args[1:], os.LookupEnv)

@@ -18,37 +18,16 @@ import (
 	"github.com/sexton-init/sexton/internal/testutil"
 )
 
-// doctorEnv makes the re-executed test binary run doctor.Main with its
-// arguments; its value, if not empty, is a cgroup directory to join first,
-// as "docker exec" puts the command in the container's cgroup.
-const doctorEnv = "SEXTON_DOCTOR_TEST_MAIN"
+func TestMain(m *testing.M) { testutil.Main(m) }
 
-func TestMain(m *testing.M) {
-	if cg, ok := os.LookupEnv(doctorEnv); ok {
-		if cg != "" {
-			// cgroup.procs moves every thread of this process.
-			if err := os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte("0"), 0); err != nil {
-				fmt.Fprintf(os.Stderr, "joining %s: %v\n", cg, err)
-				os.Exit(100)
-			}
-		}
-		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
-	}
-	testutil.Main(m)
-}
-
-// doctorCmd returns a command that runs the doctor inside ns, the way
+// doctorCmd returns a command that runs `sexton doctor` inside ns, the way
 // "docker exec" would: in its PID and mount namespaces (and cgroup, if set).
 func doctorCmd(t *testing.T, ns *testutil.NS, cgroup string, args ...string) *exec.Cmd {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	argv := append([]string{"-t", strconv.Itoa(ns.PID), "-p", "-m", "--", exe}, args...)
-	cmd := exec.Command("/usr/bin/nsenter", argv...)
-	cmd.Env = append(os.Environ(), doctorEnv+"="+cgroup)
-	return cmd
+	join := `[ -z "$1" ] || echo $$ > "$1/cgroup.procs" || exit 100; shift; exec "$@"`
+	argv := append([]string{"-t", strconv.Itoa(ns.PID), "-p", "-m", "--", "/bin/sh", "-c", join, "sh", cgroup,
+		testutil.Sexton(t), "doctor"}, args...)
+	return exec.Command("/usr/bin/nsenter", argv...)
 }
 
 // runDoctor runs the doctor inside ns and returns its exit status and output.
