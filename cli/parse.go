@@ -114,7 +114,7 @@ func applySextonEnv(c *supervise.Config, env Env) error {
 		c.Group = true
 	}
 	if v, ok := env("SEXTON_GRACE"); ok {
-		d, err := parseGrace(v)
+		d, err := supervise.ParseGrace(v)
 		if err != nil {
 			return usagef("SEXTON_GRACE: %v", err)
 		}

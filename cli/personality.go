@@ -40,7 +40,7 @@ func personalityGrace(env Env) (time.Duration, error) {
 	if !ok {
 		return DefaultGrace, nil
 	}
-	d, err := parseGrace(v)
+	d, err := supervise.ParseGrace(v)
 	if err != nil {
 		return 0, fmt.Errorf("SEXTON_GRACE: %v", err)
 	}

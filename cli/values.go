@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sexton-init/sexton/signals"
+	"github.com/sexton-init/sexton/supervise"
 )
 
 // signalValue is a flag holding one signal, by name or number.
@@ -67,28 +68,10 @@ type graceValue struct{ d *time.Duration }
 
 func (v graceValue) String() string { return v.d.String() }
 func (v graceValue) Set(s string, opt getopt.Option) error {
-	d, err := parseGrace(s)
+	d, err := supervise.ParseGrace(s)
 	if err != nil {
 		return fmt.Errorf("%s: %v", opt.Name(), err)
 	}
 	*v.d = d
 	return nil
-}
-
-// parseGrace reads a grace period: a Go duration ("5s", "1500ms") or a
-// whole number of seconds; it must not be negative.
-func parseGrace(s string) (time.Duration, error) {
-	t := strings.TrimSpace(s)
-	d, err := time.ParseDuration(t)
-	if err != nil {
-		n, nerr := strconv.Atoi(t)
-		if nerr != nil {
-			return 0, fmt.Errorf("grace period %q is not a duration such as 5s or 1500ms", s)
-		}
-		d = time.Duration(n) * time.Second
-	}
-	if d < 0 {
-		return 0, fmt.Errorf("grace period %q is negative", s)
-	}
-	return d, nil
 }

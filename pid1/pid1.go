@@ -245,7 +245,7 @@ func applyEnv(s *settings, env func(string) (string, bool)) error {
 		}
 	}
 	if v, ok := env("SEXTON_GRACE"); ok {
-		d, err := parseGrace(v)
+		d, err := supervise.ParseGrace(v)
 		if err != nil {
 			return fmt.Errorf("pid1: SEXTON_GRACE: %w", err)
 		}
@@ -267,24 +267,6 @@ func applyEnv(s *settings, env func(string) (string, bool)) error {
 		}
 	}
 	return nil
-}
-
-// parseGrace reads a grace period the way sexton's --grace does: a Go
-// duration, or a whole number of seconds.
-func parseGrace(s string) (time.Duration, error) {
-	t := strings.TrimSpace(s)
-	d, err := time.ParseDuration(t)
-	if err != nil {
-		n, nerr := strconv.Atoi(t)
-		if nerr != nil {
-			return 0, fmt.Errorf("grace period %q is not a duration such as 5s or 1500ms", s)
-		}
-		d = time.Duration(n) * time.Second
-	}
-	if d < 0 {
-		return 0, fmt.Errorf("grace period %q is negative", s)
-	}
-	return d, nil
 }
 
 // executable returns an absolute path to this program's executable, to be

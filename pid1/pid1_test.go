@@ -324,8 +324,8 @@ func TestForcedSubreaper(t *testing.T) {
 	}
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), workloadEnv+"=forced", "SEXTON_PID1=always", "SEXTON_SUBREAPER=1", raceQuick())
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &lockedWriter{w: &stdout}, &lockedWriter{w: &stderr}
+	var stdout, stderr testutil.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +342,7 @@ func TestForcedSubreaper(t *testing.T) {
 			<-done
 		}
 	})
-	out := cmd.Stdout.(*lockedWriter)
+	out := cmd.Stdout.(*testutil.Buffer)
 	testutil.Eventually(t, hang, "done on stdout", func() bool { return strings.Contains(out.String(), "done\n") })
 
 	sup := cmd.Process.Pid
@@ -357,13 +357,13 @@ func TestForcedSubreaper(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := <-done; err != nil {
-		t.Errorf("supervisor: %v; stdout:\n%s\nstderr:\n%s", err, out.String(), cmd.Stderr.(*lockedWriter).String())
+		t.Errorf("supervisor: %v; stdout:\n%s\nstderr:\n%s", err, out.String(), cmd.Stderr.(*testutil.Buffer).String())
 	}
 	done <- nil // for the cleanup
 	if !strings.Contains(out.String(), " wrong=0 ") || !strings.Contains(out.String(), " failures=0") {
 		t.Errorf("stdout:\n%s", out.String())
 	}
-	errs := cmd.Stderr.(*lockedWriter).String()
+	errs := cmd.Stderr.(*testutil.Buffer).String()
 	if reaped := strings.Count(errs, "reaped zombie process"); reaped == 0 {
 		t.Errorf("the subreaper reaped no orphans; stderr:\n%s", errs)
 	}
@@ -383,24 +383,6 @@ func TestNotPID1(t *testing.T) {
 	if pid1.Supervised() {
 		t.Error("Supervised() is true in the test process")
 	}
-}
-
-// lockedWriter is a writer safe to read while a command writes to it.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  *strings.Builder
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.String()
 }
 
 // TestExampleAsPID1 runs the package's Example as PID 1 of a new
