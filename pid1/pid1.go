@@ -34,11 +34,10 @@
 //   - Everything that runs before Ensure — package init functions and the
 //     start of main — runs twice: once in the supervisor and once in the
 //     child. Keep side effects out of init functions, and call Ensure first.
-//   - The child gets the same arguments, environment, working directory and
-//     standard input, output and error. Its os.Args[0] is the absolute path
-//     of the executable: the path os.Args[0] named when it was found through
-//     PATH or was relative (so its base name, which some programs dispatch
-//     on, is kept), the resolved executable otherwise.
+//   - The child gets the same arguments (os.Args[0] included, so programs
+//     that dispatch on their name keep working), environment, working
+//     directory and standard input, output and error; the file executed is
+//     the running one (/proc/self/exe), even if it was replaced on disk.
 //   - The child marker (the SEXTON_PID1_CHILD environment variable) is
 //     removed from the environment by Ensure before it returns in the child,
 //     so the program's own code never sees it and the processes it starts
@@ -67,16 +66,11 @@
 package pid1
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/sexton-init/sexton/supervise"
 )
@@ -196,10 +190,9 @@ func TryEnsure(opts ...Option) error {
 	if err != nil {
 		return fmt.Errorf("pid1: cannot re-execute this program as its own child: %w", err)
 	}
-	cfg := config(&s, append([]string{path}, os.Args[1:]...))
-	if err := os.Setenv(ChildEnv, strconv.Itoa(os.Getpid())); err != nil {
-		return fmt.Errorf("pid1: %w", err)
-	}
+	cfg := config(&s, os.Args)
+	cfg.Path = path
+	cfg.Env = append(os.Environ(), ChildEnv+"="+strconv.Itoa(os.Getpid()))
 	os.Exit(supervise.Run(cfg))
 	panic("unreachable")
 }
@@ -269,48 +262,13 @@ func applyEnv(s *settings, env func(string) (string, bool)) error {
 	return nil
 }
 
-// executable returns an absolute path to this program's executable, to be
-// the child's argv[0] as well (the supervisor runs Args[0] and passes it as
-// argv[0]). It prefers the path os.Args[0] leads to, so that the base name
-// stays what the program was called as (a symlink's name included), when
-// that path is this very file; then os.Executable's resolved path; then
-// /proc/self/exe, which still names the running file when it was deleted or
-// replaced on disk.
+// executable returns the file to re-execute: /proc/self/exe, which names
+// the running file even when it was replaced or deleted on disk, or, without
+// /proc, the path os.Executable finds.
 func executable() (string, error) {
-	self, selfErr := os.Stat("/proc/self/exe")
-	var candidates []string
-	if a0 := os.Args[0]; a0 != "" {
-		switch {
-		case filepath.IsAbs(a0):
-			candidates = append(candidates, a0)
-		case strings.Contains(a0, "/"):
-			if p, err := filepath.Abs(a0); err == nil {
-				candidates = append(candidates, p)
-			}
-		default:
-			if p, err := exec.LookPath(a0); err == nil && filepath.IsAbs(p) {
-				candidates = append(candidates, p)
-			}
-		}
+	const self = "/proc/self/exe"
+	if _, err := os.Stat(self); err == nil {
+		return self, nil
 	}
-	if p, err := os.Executable(); err == nil && filepath.IsAbs(p) {
-		candidates = append(candidates, p)
-	}
-	for _, p := range candidates {
-		st, err := os.Stat(p)
-		if err != nil || !st.Mode().IsRegular() || unix.Access(p, unix.X_OK) != nil {
-			continue
-		}
-		// Without /proc there is nothing to compare with: trust the path.
-		if selfErr != nil || os.SameFile(st, self) {
-			return p, nil
-		}
-	}
-	if selfErr == nil {
-		return "/proc/self/exe", nil
-	}
-	if len(candidates) == 0 {
-		return "", errors.New("os.Args[0] does not lead to the executable and /proc is not mounted")
-	}
-	return "", fmt.Errorf("no executable file at %s", strings.Join(candidates, " or "))
+	return os.Executable()
 }

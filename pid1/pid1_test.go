@@ -283,9 +283,8 @@ func TestSignalDeathStatus(t *testing.T) {
 	}
 }
 
-// TestChildEnvironment: the child gets the same arguments (argv[0] is the
-// executable's absolute path), and neither it nor its own children see the
-// child marker.
+// TestChildEnvironment: the child gets the same arguments, argv[0]
+// included, and neither it nor its own children see the child marker.
 func TestChildEnvironment(t *testing.T) {
 	exe, err := os.Executable()
 	if err != nil {

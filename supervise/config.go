@@ -15,6 +15,11 @@ import (
 type Config struct {
 	// Args is the command and its arguments; empty in pause mode.
 	Args []string
+	// Path, if set, is the file to execute, with Args passed unchanged
+	// (Args[0] included); otherwise Args[0] is looked up as execvp does.
+	Path string
+	// Env, if not nil, is the child's environment; nil passes on sexton's.
+	Env []string
 	// Pause runs no command: reap forever, exit 0 on SIGINT or SIGTERM
 	// (the Kubernetes pause container's job).
 	Pause bool

@@ -81,9 +81,12 @@ func execCode(err error) int {
 // sexton's controlling terminal (tty); or, with Setsid, its own session,
 // which takes over the terminal when sexton has just released it (handOver).
 func startChild(cfg *Config, tty, handOver bool) (*os.Process, error) {
-	path, err := lookPath(cfg.Args[0])
-	if err != nil {
-		return nil, err
+	path := cfg.Path
+	if path == "" {
+		var err error
+		if path, err = lookPath(cfg.Args[0]); err != nil {
+			return nil, err
+		}
 	}
 	attr := &syscall.SysProcAttr{}
 	switch {
@@ -98,6 +101,7 @@ func startChild(cfg *Config, tty, handOver bool) (*os.Process, error) {
 		attr.Setpgid = true
 	}
 	p, err := os.StartProcess(path, cfg.Args, &os.ProcAttr{
+		Env:   cfg.Env,
 		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
 		Sys:   attr,
 	})
