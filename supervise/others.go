@@ -32,14 +32,15 @@ func (s *state) signalOthers(sig unix.Signal) int {
 	if sig == unix.SIGTERM && s.termedGroup {
 		skip = s.child
 	}
+	others := s.others() // counted before: SIGKILL leaves nothing to count
 	if s.pid1 && skip == 0 {
 		if err := unix.Kill(-1, sig); err != nil {
 			return 0
 		}
-		return len(s.others())
+		return len(others)
 	}
 	n := 0
-	for _, p := range s.others() {
+	for _, p := range others {
 		if p.PGRP != skip && unix.Kill(p.PID, sig) == nil {
 			n++
 		}
