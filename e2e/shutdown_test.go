@@ -103,3 +103,19 @@ while :; do sleep 0.05; done`
 		t.Fatalf("the group member got %d SIGTERMs (%q), want exactly 1", len(got), got)
 	}
 }
+
+// Pause mode passes no signal on to the pod's processes except, when it
+// stops, the shutdown's SIGTERM.
+func TestPauseDoesNotBroadcastSignals(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "recorder")
+	ns := testutil.Start(t, testutil.Spec{Args: sexton(t, "--pause", "--grace", "200ms")})
+	join := append([]string{"nsenter", "-t", itoa(ns.PID), "-p", "-m", "--"}, testutil.Tool("sigrecord", file)...)
+	startDirect(t, join)
+	waitFile(t, file+".ready")
+	ns.Signal(unix.SIGUSR1) // pending before SIGTERM: if passed on, recorded first
+	ns.Signal(unix.SIGTERM)
+	if code := ns.Wait(limit); code != 0 {
+		t.Fatalf("pause exit code %d, want 0; stderr:\n%s", code, ns.Stderr())
+	}
+	recorded(t, file, []string{"SIGTERM"})
+}

@@ -196,11 +196,15 @@ func (s *state) handle(sig unix.Signal) {
 	to, ok := s.cfg.Rewrite.Apply(sig)
 	_, rewritten := s.cfg.Rewrite[sig]
 	switch {
+	case s.cfg.Pause && !s.finished:
+		// A pause container has no child; passing, say, SIGUSR1 on to
+		// every process of the pod would kill those that do not handle it.
+		s.log.Printf(Debug, "pause: %s ignored", signals.Name(sig))
 	case !ok:
 		s.log.Printf(Debug, "%s dropped by rewrite rule", signals.Name(sig))
 	case !rewritten && !signals.Relayed(sig):
 		s.log.Printf(Debug, "%s received, not relayed", signals.Name(sig))
-	case s.finished || s.cfg.Pause:
+	case s.finished:
 		n := s.signalOthers(to)
 		s.log.Printf(Debug, "%s sent to %d remaining process(es)", signals.Name(to), n)
 	default:
