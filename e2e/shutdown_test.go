@@ -119,3 +119,22 @@ func TestPauseDoesNotBroadcastSignals(t *testing.T) {
 	}
 	recorded(t, file, []string{"SIGTERM"})
 }
+
+// The issue's second case: SIGTERM to PID 1, the main process exits at
+// once, its helper ignores SIGTERM; sexton SIGKILLs the helper after the
+// grace period and exits with the main process's status.
+func TestSIGTERMWithAHelperThatIgnoresIt(t *testing.T) {
+	ready := filepath.Join(t.TempDir(), "ready")
+	script := `(trap '' TERM; touch ` + ready + `; while :; do sleep 0.05; done) &
+trap 'exit 9' TERM
+while :; do sleep 0.05; done`
+	ns := testutil.Start(t, testutil.Spec{Args: cmdline(sexton(t, "--grace", "300ms", "--"), []string{"sh", "-c", script})})
+	waitFile(t, ready)
+	ns.Signal(unix.SIGTERM)
+	if code := ns.Wait(limit); code != 9 {
+		t.Fatalf("exit code %d, want the main process's 9; stderr:\n%s", code, ns.Stderr())
+	}
+	if !strings.Contains(ns.Stderr(), "grace period of 300ms is over: sent SIGKILL") {
+		t.Fatalf("no SIGKILL after the grace period reported; stderr:\n%s", ns.Stderr())
+	}
+}
