@@ -138,3 +138,17 @@ while :; do sleep 0.05; done`
 		t.Fatalf("no SIGKILL after the grace period reported; stderr:\n%s", ns.Stderr())
 	}
 }
+
+// A leftover that joined the namespace from outside (as with docker exec)
+// is not sexton's child and its end sends no SIGCHLD; sexton still notices
+// that it is gone, instead of waiting out the grace period.
+func TestShutdownNoticesLeftoversThatAreNotChildren(t *testing.T) {
+	ready := filepath.Join(t.TempDir(), "ready")
+	ns := testutil.Start(t, testutil.Spec{Args: cmdline(sexton(t, "--grace", "10m", "--"),
+		[]string{"sh", "-c", "while [ ! -e " + ready + " ]; do sleep 0.01; done; exit 4"})})
+	// The joined sleep dies of the shutdown's SIGTERM.
+	startDirect(t, []string{"nsenter", "-t", itoa(ns.PID), "-p", "-m", "--", "sh", "-c", "touch " + ready + "; exec sleep 1000"})
+	if code := ns.Wait(limit); code != 4 {
+		t.Fatalf("exit code %d, want 4; stderr:\n%s", code, ns.Stderr())
+	}
+}

@@ -116,9 +116,15 @@ func (s *state) setUp() (int, bool) {
 	return 0, true
 }
 
+// drainPoll is how often, while leftovers drain, sexton looks for whether
+// any remain. Most announce their end with SIGCHLD, but processes that
+// joined the namespace from outside (docker exec) are not sexton's
+// children and end unannounced.
+const drainPoll = 100 * time.Millisecond
+
 // loop is the event loop: one goroutine, no blocking waits.
 func (s *state) loop(sigCh <-chan os.Signal) int {
-	var grace, killed <-chan time.Time
+	var grace, killed, poll <-chan time.Time
 	s.reap() // the child may have ended before its SIGCHLD could be queued
 	for {
 		if s.finished && grace == nil && killed == nil {
@@ -131,18 +137,26 @@ func (s *state) loop(sigCh <-chan os.Signal) int {
 			n := s.signalOthers(unix.SIGTERM)
 			s.log.Printf(Info, "sent SIGTERM to %d remaining process(es); grace period %v", n, s.cfg.Grace)
 			grace = time.After(s.cfg.Grace)
+			ticker := time.NewTicker(drainPoll)
+			defer ticker.Stop()
+			poll = ticker.C
 		}
 		select {
 		case v := <-sigCh:
 			sig := v.(syscall.Signal)
 			if sig == unix.SIGCHLD {
 				s.reap()
-				if s.finished && (grace != nil || killed != nil) && !s.othersLeft() {
+				if poll != nil && !s.othersLeft() {
 					return s.exit()
 				}
 				continue
 			}
 			s.handle(sig)
+		case <-poll:
+			s.reap()
+			if !s.othersLeft() {
+				return s.exit()
+			}
 		case <-grace:
 			n := s.signalOthers(unix.SIGKILL)
 			s.log.Warnf("grace period of %v is over: sent SIGKILL to %d remaining process(es)", s.cfg.Grace, n)
