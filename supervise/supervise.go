@@ -62,27 +62,9 @@ func Run(cfg Config) int {
 		return code
 	}
 	if !cfg.Pause {
-		tty := isControllingTerminal(0)
-		handOver := cfg.Setsid && tty && releaseTerminal()
-		if handOver {
-			s.swallow = map[unix.Signal]bool{unix.SIGHUP: true, unix.SIGCONT: true}
+		if code, ok := s.startMain(); !ok {
+			return code
 		}
-		p, err := startChild(&cfg, tty, handOver)
-		if err != nil {
-			var ee *ExecError
-			if !errors.As(err, &ee) {
-				s.log.Errorf("%v", err)
-				return ExitUsage
-			}
-			if cfg.ExecFailed != nil {
-				return cfg.ExecFailed(ee)
-			}
-			s.log.Errorf("%v", err)
-			return ee.Code
-		}
-		s.child = p.Pid
-		_ = p.Release()
-		s.log.Printf(Info, "started %q as pid %d", cfg.Args[0], s.child)
 	}
 	if !cfg.JobControl {
 		// Now that the child has its own dispositions, sexton ignores
@@ -113,6 +95,32 @@ func (s *state) setUp() (int, bool) {
 		s.log.Warnf("not running as PID 1 and not a child subreaper: orphaned processes " +
 			"will not be reparented to sexton and cannot be reaped; use -s or SEXTON_SUBREAPER=1, or run as PID 1")
 	}
+	return 0, true
+}
+
+// startMain starts the main child; on failure it returns the exit code.
+func (s *state) startMain() (int, bool) {
+	tty := isControllingTerminal(0)
+	handOver := s.cfg.Setsid && tty && releaseTerminal()
+	if handOver {
+		s.swallow = map[unix.Signal]bool{unix.SIGHUP: true, unix.SIGCONT: true}
+	}
+	p, err := startChild(s.cfg, tty, handOver)
+	if err != nil {
+		var ee *ExecError
+		switch {
+		case !errors.As(err, &ee):
+			s.log.Errorf("%v", err)
+			return ExitUsage, false
+		case s.cfg.ExecFailed != nil:
+			return s.cfg.ExecFailed(ee), false
+		}
+		s.log.Errorf("%v", err)
+		return ee.Code, false
+	}
+	s.child = p.Pid
+	_ = p.Release()
+	s.log.Printf(Info, "started %q as pid %d", s.cfg.Args[0], s.child)
 	return 0, true
 }
 
