@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -77,4 +78,20 @@ func TestRewriteMapsAndDrops(t *testing.T) {
 	ns.Signal(unix.SIGUSR1)
 	ns.Signal(unix.SIGUSR2)
 	recorded(t, file, []string{"SIGQUIT", "SIGUSR2"})
+}
+
+// A broken stderr makes sexton's own log writes raise SIGPIPE; it must not
+// reach the child (SIGPIPE's default action would kill the service).
+func TestBrokenStderrDoesNotKillTheChild(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // every write to w now fails with EPIPE and raises SIGPIPE
+	defer w.Close()
+	ns := testutil.Start(t, testutil.Spec{Stderr: w,
+		Args: cmdline(sexton(t, "-vvv", "--"), []string{"sh", "-c", "sleep 0.5; exit 3"})})
+	if code := ns.Wait(limit); code != 3 {
+		t.Fatalf("exit code %d, want the child's 3 (141 is the child killed by a relayed SIGPIPE)", code)
+	}
 }

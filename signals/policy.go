@@ -14,6 +14,7 @@ var notRelayed = map[unix.Signal]string{
 	unix.SIGSTOP: "cannot be caught",
 	unix.SIGCHLD: "drives reaping",
 	unix.SIGURG:  "the Go runtime sends it to itself for preemption",
+	unix.SIGPIPE: "raised by sexton's own writes to a broken stdout/stderr; relaying it would kill the child",
 	unix.SIGTTIN: "job-control noise for a background init, dropped as tini does",
 	unix.SIGTTOU: "job-control noise for a background init, dropped as tini does",
 	unix.SIGILL:  "synchronous fault signal, not relayed (as tini)",

@@ -44,7 +44,7 @@ func TestRelayPolicy(t *testing.T) {
 			t.Errorf("%s is not relayed", Name(s))
 		}
 	}
-	for _, s := range []unix.Signal{unix.SIGCHLD, unix.SIGKILL, unix.SIGSTOP, unix.SIGURG, unix.SIGTTIN,
+	for _, s := range []unix.Signal{unix.SIGCHLD, unix.SIGKILL, unix.SIGSTOP, unix.SIGURG, unix.SIGPIPE, unix.SIGTTIN,
 		unix.SIGTTOU, unix.SIGSEGV, 32, 33, 34, 0, 65} {
 		if Relayed(s) {
 			t.Errorf("%s is relayed", Name(s))
