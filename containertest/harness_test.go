@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sexton-init/sexton/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -42,11 +43,7 @@ func requireHost(t *testing.T) env {
 	t.Helper()
 	missing := func(format string, args ...any) {
 		t.Helper()
-		msg := fmt.Sprintf(format, args...)
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true and the container tests cannot run: %s", msg)
-		}
-		t.Skipf("container tests need it: %s", msg)
+		testutil.Unavailable(t, "container tests need it: "+format, args...)
 	}
 	if os.Geteuid() != 0 {
 		missing("not root (runc needs root here)")

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sexton-init/sexton/internal/testutil"
 	"github.com/sexton-init/sexton/procfs"
 )
 
@@ -82,21 +83,9 @@ func helper(role string) {
 // needRoot skips, or fails under CI=true, when the test cannot run here.
 func needRoot(t *testing.T, what string) {
 	t.Helper()
-	if os.Geteuid() == 0 {
-		return
+	if os.Geteuid() != 0 {
+		testutil.Unavailable(t, "%s needs root", what)
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s needs root", what)
-	}
-	t.Skipf("%s needs root", what)
-}
-
-func skipOrFail(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
 }
 
 // startHelperTree starts the npm role under proctree and waits until the
@@ -286,11 +275,11 @@ func TestStopCgroupV2(t *testing.T) {
 	needRoot(t, "cgroup mode")
 	mnt, root, err := findMount(true)
 	if err != nil {
-		skipOrFail(t, "no cgroup v2: %v", err)
+		testutil.Unavailable(t, "no cgroup v2: %v", err)
 	}
 	dir, err := ownCgroupDir("/proc/self/cgroup", true)
 	if err != nil {
-		skipOrFail(t, "no own cgroup v2 (mounted at %s, root %s): %v", mnt, root, err)
+		testutil.Unavailable(t, "no own cgroup v2 (mounted at %s, root %s): %v", mnt, root, err)
 	}
 	testStop(t, &Options{Mode: Cgroup, CgroupParent: dir, Grace: 300 * time.Millisecond}, Cgroup)
 }
@@ -299,7 +288,7 @@ func TestStopCgroupV1Freezer(t *testing.T) {
 	needRoot(t, "cgroup mode")
 	dir, err := ownCgroupDir("/proc/self/cgroup", false)
 	if err != nil {
-		skipOrFail(t, "no cgroup v1 freezer: %v", err)
+		testutil.Unavailable(t, "no cgroup v1 freezer: %v", err)
 	}
 	testStop(t, &Options{Mode: Cgroup, CgroupParent: dir, Grace: 300 * time.Millisecond}, Cgroup)
 }
@@ -358,7 +347,7 @@ func TestCgroupV1ThreadMovedBack(t *testing.T) {
 	needRoot(t, "cgroup mode")
 	dir, err := ownCgroupDir("/proc/self/cgroup", false)
 	if err != nil {
-		skipOrFail(t, "no cgroup v1 freezer: %v", err)
+		testutil.Unavailable(t, "no cgroup v1 freezer: %v", err)
 	}
 	cmd := exec.Command("sleep", "60")
 	tree, err := Start(cmd, &Options{Mode: Cgroup, CgroupParent: dir})

@@ -49,13 +49,20 @@ func Main(m *testing.M) {
 // CI=true, where a missing capability must fail the run, not hide it.
 func RequireRoot(t testing.TB) {
 	t.Helper()
-	if os.Geteuid() == 0 {
-		return
+	if os.Geteuid() != 0 {
+		Unavailable(t, "this test needs root (PID namespaces, cgroups)")
 	}
+}
+
+// Unavailable ends a test that cannot run on this machine: it skips, or,
+// under CI=true, where a missing capability must fail the run rather than
+// hide it, fails.
+func Unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
 	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root (PID namespaces, cgroups); CI must run it as root")
+		t.Fatalf("CI=true and the test cannot run: "+format, args...)
 	}
-	t.Skip("needs root")
+	t.Skipf(format, args...)
 }
 
 // Sexton builds the static sexton binary once per test process and returns
