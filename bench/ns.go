@@ -88,6 +88,22 @@ func startNS(env *Env, argv []string, cgroup, logPath string) (*NS, error) {
 	return ns, nil
 }
 
+// startReady starts the helper's workload (args) under in as PID 1 of a
+// fresh namespace (in cgroup, if not "") and waits for its "ready" line;
+// on failure the namespace is already gone.
+func startReady(e *Env, in *Init, cgroup, scenario string, args ...string) (*NS, error) {
+	ns, err := startNS(e, in.Command(append([]string{e.Helper}, args...)...), cgroup, e.LogPath(scenario, in))
+	if err != nil {
+		return nil, err
+	}
+	if l, err := ns.ReadLine(10 * time.Second); err != nil || l != "ready" {
+		desc := ns.ExitDesc()
+		ns.Kill()
+		return nil, fmt.Errorf("workload not ready: %q %v (%s)", l, err, desc)
+	}
+	return ns, nil
+}
+
 // Exited reports whether PID 1 has exited (and been waited for).
 func (ns *NS) Exited() bool {
 	select {

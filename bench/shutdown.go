@@ -24,14 +24,9 @@ func runShutdown(e *Env, in *Init, runs int) (r ShutdownRun) {
 		r.Timeout = 2 * time.Second
 	}
 	for i := 0; i < runs; i++ {
-		ns, err := startNS(e, in.Command(e.Helper, "termwait"), "", e.LogPath("shutdown", in))
+		ns, err := startReady(e, in, "", "shutdown", "termwait")
 		if err != nil {
 			r.Err = err.Error()
-			return r
-		}
-		if l, err := ns.ReadLine(10 * time.Second); err != nil || l != "ready" {
-			r.Err = fmt.Sprintf("workload not ready: %q %v (%s)", l, err, ns.ExitDesc())
-			ns.Kill()
 			return r
 		}
 		if _, err := ns.Workload(in.None(), 2*time.Second); err != nil {

@@ -23,16 +23,12 @@ const signalGap = 300 * time.Microsecond
 
 func runSignals(e *Env, in *Init, count int) (r SignalRun) {
 	r = SignalRun{Init: in.Name}
-	ns, err := startNS(e, in.Command(e.Helper, "sigrecv"), "", e.LogPath("signal", in))
+	ns, err := startReady(e, in, "", "signal", "sigrecv")
 	if err != nil {
 		r.Err = err.Error()
 		return r
 	}
 	defer ns.Kill()
-	if l, err := ns.ReadLine(10 * time.Second); err != nil || l != "ready" {
-		r.Err = fmt.Sprintf("workload not ready: %q %v (%s)", l, err, ns.ExitDesc())
-		return r
-	}
 	workload, err := ns.Workload(in.None(), 2*time.Second)
 	if err != nil {
 		r.Err = err.Error()

@@ -49,16 +49,12 @@ func runStorm(e *Env, in *Init, n int) (r StormRun) {
 			e.logf("%v", err)
 		}
 	}()
-	ns, err := startNS(e, in.Command(e.Helper, "orphans", strconv.Itoa(n)), cg.Dir, e.LogPath("storm", in))
+	ns, err := startReady(e, in, cg.Dir, "storm", "orphans", strconv.Itoa(n))
 	if err != nil {
 		r.Err = err.Error()
 		return r
 	}
 	defer ns.Kill()
-	if l, err := ns.ReadLine(10 * time.Second); err != nil || l != "ready" {
-		r.Err = fmt.Sprintf("workload not ready: %q %v (%s)", l, err, ns.ExitDesc())
-		return r
-	}
 	if _, err := ns.Workload(in.None(), 2*time.Second); err != nil {
 		r.Err = err.Error()
 		return r
