@@ -38,11 +38,7 @@ func runExhaust(e *Env, in *Init) (r ExhaustRun) {
 		r.Err = err.Error()
 		return r
 	}
-	defer func() {
-		if err := cg.Remove(); err != nil {
-			e.logf("%v", err)
-		}
-	}()
+	defer e.removeCgroup(cg)
 	logPath := e.LogPath("exhaust", in)
 	ns, err := startNS(e, in.Command(e.Helper, "forkbomb", strconv.Itoa(bombSeconds)), cg.Dir, logPath)
 	if err != nil {

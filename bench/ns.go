@@ -343,3 +343,11 @@ func (cg *Cgroup) Remove() error {
 	}
 	return fmt.Errorf("cgroup %s not removed: %v (tasks: %s)", cg.Dir, err, cg.Read("tasks"))
 }
+
+// removeCgroup removes cg once its processes are gone, logging a failure:
+// for a deferred call at the end of a scenario.
+func (e *Env) removeCgroup(cg *Cgroup) {
+	if err := cg.Remove(); err != nil {
+		e.logf("%v", err)
+	}
+}

@@ -44,11 +44,7 @@ func runStorm(e *Env, in *Init, n int) (r StormRun) {
 		r.Err = err.Error()
 		return r
 	}
-	defer func() {
-		if err := cg.Remove(); err != nil {
-			e.logf("%v", err)
-		}
-	}()
+	defer e.removeCgroup(cg)
 	ns, err := startReady(e, in, cg.Dir, "storm", "orphans", strconv.Itoa(n))
 	if err != nil {
 		r.Err = err.Error()
