@@ -9,6 +9,7 @@ import (
 
 	"github.com/sexton-init/sexton"
 	"github.com/sexton-init/sexton/doctor"
+	"github.com/sexton-init/sexton/sigcatch"
 	"github.com/sexton-init/sexton/supervise"
 )
 
@@ -24,6 +25,7 @@ func Main(version string, args []string, stdout, stderr io.Writer) int {
 		return mainPersonality(p, version, args, os.LookupEnv, stdout, stderr)
 	}
 	if len(args) > 1 && args[1] == "doctor" { // a command named doctor: sexton -- doctor
+		sigcatch.Uninstall() // the doctor is an ordinary program: Ctrl-C ends it
 		return doctor.Main(args[2:], stdout, stderr)
 	}
 

@@ -3,7 +3,6 @@
 package reap
 
 import (
-	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -62,11 +61,11 @@ func All(names bool, fn func(Exit)) (childrenLeft bool) {
 			pid, comm = p, Comm(p)
 		}
 		var ws unix.WaitStatus
-		got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		got, err := wait4(pid, &ws)
 		switch {
-		case errors.Is(err, unix.EINTR):
+		case err == unix.EINTR:
 			continue
-		case errors.Is(err, unix.ECHILD):
+		case err == unix.ECHILD:
 			return false
 		case err != nil:
 			return true
@@ -75,6 +74,17 @@ func All(names bool, fn func(Exit)) (childrenLeft bool) {
 		}
 		fn(Exit{PID: got, Status: ws, Comm: comm})
 	}
+}
+
+// wait4 reaps pid (-1: any child) if it has ended, without blocking. It is
+// a raw system call: WNOHANG cannot block, and the scheduler's system-call
+// path would wake the runtime's monitor thread for every reaped process.
+func wait4(pid int, ws *unix.WaitStatus) (int, error) {
+	got, _, e := unix.RawSyscall6(unix.SYS_WAIT4, uintptr(pid), uintptr(unsafe.Pointer(ws)), unix.WNOHANG, 0, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(got), nil
 }
 
 // siginfoChild is the head of the kernel's siginfo_t as waitid fills it for
@@ -92,13 +102,14 @@ type siginfoChild struct {
 func peek() (pid int, ok, left bool) {
 	for {
 		var info unix.Siginfo
-		err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+		_, _, e := unix.RawSyscall6(unix.SYS_WAITID, unix.P_ALL, 0, uintptr(unsafe.Pointer(&info)),
+			unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, 0, 0)
 		switch {
-		case errors.Is(err, unix.EINTR):
+		case e == unix.EINTR:
 			continue
-		case errors.Is(err, unix.ECHILD):
+		case e == unix.ECHILD:
 			return 0, false, false
-		case err != nil:
+		case e != 0:
 			return 0, false, true
 		}
 		c := (*siginfoChild)(unsafe.Pointer(&info))

@@ -3,20 +3,14 @@ package supervise
 import (
 	"errors"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/sexton-init/sexton/reap"
+	"github.com/sexton-init/sexton/sigcatch"
 	"github.com/sexton-init/sexton/signals"
 )
-
-// killWait bounds how long sexton waits, after SIGKILL, for the last
-// processes to be reaped (one in uninterruptible sleep may take a while);
-// as PID 1, exiting makes the kernel finish the job.
-const killWait = 2 * time.Second
 
 // ExitUsage is the exit code for bad input and failed set-up, as tini uses.
 const ExitUsage = 1
@@ -35,33 +29,37 @@ type state struct {
 	swallow map[unix.Signal]bool
 	code    int  // the exit code to leave with, valid once finished
 	names   bool // read command names of reaped processes
+	// owed counts the signals taken from sigcatch and not yet acted on.
+	owed [signals.Max + 1]int
+	stop shutdown
 }
 
 // Run supervises cfg and returns the code sexton should exit with. It is
-// meant to run once per process: it fixes the runtime at one P and installs
-// handlers for every catchable signal.
+// meant to run once per process: it fixes the runtime at one P, makes the
+// threads it will ever need, and catches every signal (the sexton binary
+// catches them earlier still, before it parses its command line; a program
+// that calls Run from a library gets them caught here).
 func Run(cfg Config) int {
-	reserveThreads()
 	s := &state{cfg: &cfg, log: cfg.Log, pid1: os.Getpid() == 1}
 	s.names = cfg.WarnOnReap || (s.log != nil && s.log.Verbosity >= int(Debug))
-
-	// Handlers go in before the child starts so that no signal is lost or
-	// takes the Go runtime's default action (exit 2) in between. Signals
-	// that came ignored stay ignored, and stay so in the child.
-	ignored := ignoredAtStart()
-	sigCh := make(chan os.Signal, 2*signals.Max)
-	var catch []os.Signal
-	for _, sig := range signals.Catchable() {
-		if !ignored[sig] {
-			catch = append(catch, sig)
-		}
+	if err := sigcatch.Install(); err != nil && !errors.Is(err, sigcatch.ErrInstalled) {
+		s.log.Errorf("%v", err)
+		return ExitUsage
 	}
-	signal.Notify(sigCh, catch...)
-
+	s.log.start()
+	defer s.log.flush()
+	if !s.reserveThreads() {
+		return ExitUsage
+	}
 	if code, ok := s.setUp(); !ok {
 		return code
 	}
-	if !cfg.Pause {
+	sigcatch.Take(s.take)
+	switch {
+	case cfg.Pause:
+		s.log.Printf(Info, "pause: ready")
+	case s.stopRequested():
+	default:
 		if code, ok := s.startMain(); !ok {
 			return code
 		}
@@ -70,10 +68,30 @@ func Run(cfg Config) int {
 		// Now that the child has its own dispositions, sexton ignores
 		// the terminal's job-control signals: writing to a terminal from
 		// a background process group must not stop (or loop) the init.
-		signal.Ignore(unix.SIGTTIN, unix.SIGTTOU)
+		sigcatch.Ignore(unix.SIGTTIN, unix.SIGTTOU)
 	}
 	s.log.Printf(Debug, "%d threads after start-up", threadCount())
-	return s.loop(sigCh)
+	return s.loop()
+}
+
+// take records n arrivals of sig, to be acted on by the loop.
+func (s *state) take(sig unix.Signal, n int) { s.owed[sig] += n }
+
+// stopRequested reports whether a terminating signal came before there
+// is a child to pass it to. It then ends the run as a relayed one would
+// have ended the child: exit status 128+N, after the shutdown of whatever
+// else is there.
+func (s *state) stopRequested() bool {
+	for _, sig := range []unix.Signal{unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT} {
+		if s.owed[sig] == 0 {
+			continue
+		}
+		s.owed[sig]--
+		s.finished, s.code = true, 128+int(sig)
+		s.log.Printf(Info, "%s received before the child was started: not starting it", signals.Name(sig))
+		return true
+	}
+	return false
 }
 
 // setUp applies the process-wide settings; on failure it returns the exit code.
@@ -124,56 +142,51 @@ func (s *state) startMain() (int, bool) {
 	return 0, true
 }
 
-// drainPoll is how often, while leftovers drain, sexton looks for whether
-// any remain. Most announce their end with SIGCHLD, but processes that
-// joined the namespace from outside (docker exec) are not sexton's
-// children and end unannounced.
-const drainPoll = 100 * time.Millisecond
+// relayBatch bounds how many arrivals of one signal are relayed in one turn
+// of the loop, so that a storm of one kind cannot hold up the others or the
+// reaping.
+const relayBatch = 256
 
-// loop is the event loop: one goroutine, no blocking waits.
-func (s *state) loop(sigCh <-chan os.Signal) int {
-	var grace, killed, poll <-chan time.Time
-	s.reap() // the child may have ended before its SIGCHLD could be queued
+// loop is the event loop: one goroutine that waits only in sigcatch.Wait
+// (the runtime's network poller) and otherwise makes quick system calls.
+// Every turn reaps, whatever woke it, so no child exit can be missed.
+func (s *state) loop() int {
 	for {
-		if s.finished && grace == nil && killed == nil {
-			if s.cfg.Grace > 0 || s.cfg.Setsid {
-				s.termGroup()
-			}
-			if s.cfg.Grace <= 0 || !s.othersLeft() {
-				return s.exit()
-			}
-			n := s.signalOthers(unix.SIGTERM)
-			s.log.Printf(Info, "sent SIGTERM to %d remaining process(es); grace period %v", n, s.cfg.Grace)
-			grace = time.After(s.cfg.Grace)
-			ticker := time.NewTicker(drainPoll)
-			defer ticker.Stop()
-			poll = ticker.C
+		sigcatch.Take(s.take)
+		reaped := s.reap()
+		more := s.act()
+		if code, done := s.stop.step(s, reaped); done {
+			return code
 		}
-		select {
-		case v := <-sigCh:
-			sig := v.(syscall.Signal)
-			if sig == unix.SIGCHLD {
-				s.reap()
-				if poll != nil && !s.othersLeft() {
-					return s.exit()
-				}
-				continue
-			}
-			s.handle(sig)
-		case <-poll:
-			s.reap()
-			if !s.othersLeft() {
-				return s.exit()
-			}
-		case <-grace:
-			n := s.signalOthers(unix.SIGKILL)
-			s.log.Warnf("grace period of %v is over: sent SIGKILL to %d remaining process(es)", s.cfg.Grace, n)
-			grace, killed = nil, time.After(killWait)
-		case <-killed:
-			s.log.Warnf("processes still unreaped %v after SIGKILL; exiting", killWait)
-			return s.exit()
+		deadline := s.stop.deadline()
+		if more {
+			deadline = time.Now()
+		}
+		if err := sigcatch.Wait(deadline); err != nil {
+			s.log.Errorf("waiting for signals: %v", err)
+			return ExitUsage
 		}
 	}
+}
+
+// act handles the signals owed, at most relayBatch of each kind, and
+// reports whether some are left for the next turn.
+func (s *state) act() (more bool) {
+	for sig := unix.Signal(1); sig <= signals.Max; sig++ {
+		n := min(s.owed[sig], relayBatch)
+		if n == 0 {
+			continue
+		}
+		s.owed[sig] -= n
+		more = more || s.owed[sig] > 0
+		if sig == unix.SIGCHLD {
+			continue // reaping happens every turn
+		}
+		for range n {
+			s.handle(sig)
+		}
+	}
+	return more
 }
 
 // exit logs and returns the final exit code.
@@ -182,9 +195,10 @@ func (s *state) exit() int {
 	return s.code
 }
 
-// reap collects every ended child.
-func (s *state) reap() {
+// reap collects every ended child and reports whether it collected any.
+func (s *state) reap() (any bool) {
 	reap.All(s.names, func(e reap.Exit) {
+		any = true
 		if e.PID == s.child && !s.finished {
 			s.finished = true
 			s.code = e.Code()
@@ -201,70 +215,5 @@ func (s *state) reap() {
 			s.log.Printf(Debug, "reaped process %d (%s), which %s", e.PID, e.Comm, e.Describe())
 		}
 	})
-}
-
-// handle acts on one received signal other than SIGCHLD.
-func (s *state) handle(sig unix.Signal) {
-	if s.swallow[sig] {
-		delete(s.swallow, sig)
-		s.log.Printf(Debug, "%s from releasing the terminal dropped", signals.Name(sig))
-		return
-	}
-	if s.cfg.Pause && !s.finished && (sig == unix.SIGTERM || sig == unix.SIGINT) {
-		s.log.Printf(Info, "pause: %s received, stopping", signals.Name(sig))
-		s.finished, s.code = true, 0
-		return
-	}
-	to, ok := s.cfg.Rewrite.Apply(sig)
-	_, rewritten := s.cfg.Rewrite[sig]
-	switch {
-	case s.cfg.Pause && !s.finished:
-		// A pause container has no child; passing, say, SIGUSR1 on to
-		// every process of the pod would kill those that do not handle it.
-		s.log.Printf(Debug, "pause: %s ignored", signals.Name(sig))
-	case !ok:
-		s.log.Printf(Debug, "%s dropped by rewrite rule", signals.Name(sig))
-	case !rewritten && !signals.Relayed(sig):
-		s.log.Printf(Debug, "%s received, not relayed", signals.Name(sig))
-	case s.finished:
-		n := s.signalOthers(to)
-		s.log.Printf(Debug, "%s sent to %d remaining process(es)", signals.Name(to), n)
-	default:
-		s.relay(to)
-	}
-	if s.cfg.JobControl && (sig == unix.SIGTSTP || sig == unix.SIGTTIN || sig == unix.SIGTTOU) {
-		s.log.Printf(Debug, "suspending with the child")
-		_ = unix.Kill(os.Getpid(), unix.SIGSTOP)
-	}
-}
-
-// termGroup, once the main child has exited, sends what is left of its
-// process group SIGTERM (as rewritten) when signals go to the group. It
-// reaches members that are no longer sexton's descendants, as dumb-init
-// does (even with no grace period, in its session mode); the rest of the
-// shutdown then skips the group.
-func (s *state) termGroup() {
-	if !s.cfg.Group || s.termedGroup || s.child == 0 {
-		return
-	}
-	if to, ok := s.cfg.Rewrite.Apply(unix.SIGTERM); ok {
-		s.relay(to)
-	}
-	s.termedGroup = true
-}
-
-// relay forwards sig to the main child, or to its process group.
-func (s *state) relay(sig unix.Signal) {
-	target := s.child
-	if s.cfg.Group {
-		target = -s.child
-	}
-	if err := unix.Kill(target, sig); err != nil {
-		s.log.Printf(Debug, "relaying %s to %d: %v", signals.Name(sig), target, err)
-		return
-	}
-	if target < 0 && sig == unix.SIGTERM {
-		s.termedGroup = true
-	}
-	s.log.Printf(Debug, "relayed %s to %d", signals.Name(sig), target)
+	return any
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/sexton-init/sexton/cli"
+	// Catch every signal before anything else sexton does.
+	_ "github.com/sexton-init/sexton/sigcatch/atstart"
 )
 
 // version is stamped in at release time with -ldflags "-X main.version=...".

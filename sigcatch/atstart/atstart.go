@@ -1,0 +1,24 @@
+// Package atstart prepares the sexton binary in its first instant, before
+// any other package of sexton's is initialised: a program imports it for
+// that effect alone. It catches every signal with sigcatch, so that no
+// signal arriving while sexton parses its command line and starts its
+// child takes the Go runtime's default action (exit 2, or a stack dump for
+// SIGQUIT), and it fixes the runtime at one P at once, so that the
+// scheduler does not start threads for a second P it will never use. What
+// comes before this package's init is the runtime's own start, which no Go
+// code can shorten.
+//
+// A failure to install (no eventfd under a tiny RLIMIT_NOFILE) is left for
+// supervise.Run to meet again and report.
+package atstart
+
+import (
+	"runtime"
+
+	"github.com/sexton-init/sexton/sigcatch"
+)
+
+func init() {
+	_ = sigcatch.Install()
+	runtime.GOMAXPROCS(1)
+}

@@ -1,0 +1,77 @@
+package supervise
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sexton-init/sexton/signals"
+)
+
+// handle acts on one received signal other than SIGCHLD.
+func (s *state) handle(sig unix.Signal) {
+	if s.swallow[sig] {
+		delete(s.swallow, sig)
+		s.log.Printf(Debug, "%s from releasing the terminal dropped", signals.Name(sig))
+		return
+	}
+	if s.cfg.Pause && !s.finished && (sig == unix.SIGTERM || sig == unix.SIGINT) {
+		s.log.Printf(Info, "pause: %s received, stopping", signals.Name(sig))
+		s.finished, s.code = true, 0
+		return
+	}
+	to, ok := s.cfg.Rewrite.Apply(sig)
+	_, rewritten := s.cfg.Rewrite[sig]
+	switch {
+	case s.cfg.Pause && !s.finished:
+		// A pause container has no child; passing, say, SIGUSR1 on to
+		// every process of the pod would kill those that do not handle it.
+		s.log.Printf(Debug, "pause: %s ignored", signals.Name(sig))
+	case !ok:
+		s.log.Printf(Debug, "%s dropped by rewrite rule", signals.Name(sig))
+	case !rewritten && !signals.Relayed(sig):
+		s.log.Printf(Debug, "%s received, not relayed", signals.Name(sig))
+	case s.finished:
+		n := s.signalOthers(to)
+		s.log.Printf(Debug, "%s sent to %d remaining process(es)", signals.Name(to), n)
+	default:
+		s.relay(to)
+	}
+	if s.cfg.JobControl && (sig == unix.SIGTSTP || sig == unix.SIGTTIN || sig == unix.SIGTTOU) {
+		s.log.Printf(Debug, "suspending with the child")
+		_ = unix.Kill(os.Getpid(), unix.SIGSTOP)
+	}
+}
+
+// termGroup, once the main child has exited, sends what is left of its
+// process group SIGTERM (as rewritten) when signals go to the group. It
+// reaches members that are no longer sexton's descendants, as dumb-init
+// does (even with no grace period, in its session mode); the rest of the
+// shutdown then skips the group.
+func (s *state) termGroup() {
+	if !s.cfg.Group || s.termedGroup || s.child == 0 {
+		return
+	}
+	if to, ok := s.cfg.Rewrite.Apply(unix.SIGTERM); ok {
+		s.relay(to)
+	}
+	s.termedGroup = true
+}
+
+// relay forwards sig to the main child, or to its process group. The
+// kill is a raw system call: it cannot block, and going through the
+// scheduler's system-call path would wake the runtime's monitor thread.
+func (s *state) relay(sig unix.Signal) {
+	target := s.child
+	if s.cfg.Group {
+		target = -s.child
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_KILL, uintptr(target), uintptr(sig), 0); e != 0 {
+		s.log.Printf(Debug, "relaying %s to %d: %v", signals.Name(sig), target, e)
+		return
+	}
+	if target < 0 && sig == unix.SIGTERM {
+		s.termedGroup = true
+	}
+	s.log.Printf(Debug, "relayed %s to %d", signals.Name(sig), target)
+}
