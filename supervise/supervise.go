@@ -2,6 +2,7 @@ package supervise
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"time"
 
@@ -43,7 +44,14 @@ func Run(cfg Config) int {
 	s := &state{cfg: &cfg, log: cfg.Log, pid1: os.Getpid() == 1}
 	s.names = cfg.WarnOnReap || (s.log != nil && s.log.Verbosity >= int(Debug))
 	if err := sigcatch.Install(); err != nil && !errors.Is(err, sigcatch.ErrInstalled) {
+		if errors.Is(err, unix.EMFILE) {
+			err = errors.New(fdShortage())
+		}
 		s.log.Errorf("%v", err)
+		return ExitUsage
+	}
+	if msg := fdShortage(); msg != "" {
+		s.log.Errorf("%s", msg)
 		return ExitUsage
 	}
 	s.log.start()
@@ -126,8 +134,17 @@ func (s *state) startMain() (int, bool) {
 	p, err := startChild(s.cfg, tty, handOver)
 	if err != nil {
 		var ee *ExecError
+		isExec := errors.As(err, &ee)
 		switch {
-		case !errors.As(err, &ee):
+		case isExec && errors.Is(ee.Err, unix.EAGAIN):
+			// fork found no PID left: name the limit, as for the threads.
+			msg := taskShortage(1)
+			if msg == "" {
+				msg = fmt.Sprintf("cannot start %q: %v (the pids cgroup or RLIMIT_NPROC is exhausted)", s.cfg.Args[0], err)
+			}
+			s.log.Errorf("%s", msg)
+			return ExitUsage, false
+		case !isExec:
 			s.log.Errorf("%v", err)
 			return ExitUsage, false
 		case s.cfg.ExecFailed != nil:

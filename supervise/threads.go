@@ -37,7 +37,10 @@ func (s *state) reserveThreads() bool {
 		}
 		return true
 	}
-	missing := max(threadsNeeded-have, 0)
+	missing := threadsNeeded - have
+	if missing <= 0 {
+		return true // a fork that fails for want of a PID says so itself
+	}
 	if msg := taskShortage(missing + 1); msg != "" {
 		s.log.Errorf("%s", msg)
 		return false
