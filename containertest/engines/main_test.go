@@ -34,8 +34,30 @@ var (
 	buildErr  error
 )
 
+// hostDirs are what the engines make outside the tests' own directories,
+// whatever they are told: Podman 4.3 writes a blob-info cache to
+// /var/lib/containers/cache and netavark's IP allocations to
+// /run/containers/networks, containerd (dockerd's and the CRI test's) makes
+// /run/containerd/s for its shims' sockets, and dockerd /run/docker/plugins.
+// Those that did not exist before the tests are removed after them:
+// Podman's with what they hold, the others when empty.
+var hostDirs = []string{"/var/lib/containers", "/run/containers", "/run/containerd/s", "/run/containerd", "/run/docker/plugins", "/run/docker"}
+
 func TestMain(m *testing.M) {
+	var made []string
+	for _, d := range hostDirs {
+		if _, err := os.Lstat(d); err != nil {
+			made = append(made, d)
+		}
+	}
 	code := m.Run()
+	for _, d := range made {
+		if d == "/var/lib/containers" || d == "/run/containers" {
+			os.RemoveAll(d)
+		} else {
+			os.Remove(d)
+		}
+	}
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}

@@ -49,9 +49,6 @@ events_logfile_path = "%[3]s/events.log"
 			"--network-config-dir", dir + "/net"},
 		env: []string{"CONTAINERS_CONF=" + dir + "/containers.conf", "CONTAINERS_STORAGE_CONF=" + dir + "/storage.conf"},
 	}
-	// Podman 4.3 writes a blob-info cache to /var/lib/containers/cache
-	// whatever --root says; the test removes it if the test made it.
-	removeIfNew(t, "/var/lib/containers")
 	t.Cleanup(func() {
 		for _, args := range [][]string{{"pod", "rm", "-af", "-t", "0"}, {"rm", "-af", "-t", "0"}, {"rmi", "-af"}} {
 			if r := e.run(t, args...); r.code != 0 {
@@ -65,16 +62,6 @@ events_logfile_path = "%[3]s/events.log"
 
 // podmanStockInit is what Debian's podman runs for --init.
 const podmanStockInit = "/usr/libexec/podman/catatonit"
-
-// removeIfNew removes path (recursively) when the test ends if it did not
-// exist when the test started.
-func removeIfNew(t *testing.T, path string) {
-	t.Helper()
-	if _, err := os.Lstat(path); err == nil {
-		return
-	}
-	t.Cleanup(func() { os.RemoveAll(path) })
-}
 
 // TestPodman runs sexton in Podman with runc: as the ENTRYPOINT, as
 // `podman run --init --init-path`, and as a pod's infra (pause) container.
