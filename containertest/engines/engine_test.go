@@ -58,7 +58,9 @@ func (e *engine) start(t *testing.T, data dataDir, args ...string) *container {
 	t.Helper()
 	c := &container{e: e, name: uniqueName("c"), data: data}
 	t.Cleanup(func() {
-		if r := e.run(t, "rm", "-f", c.name); r.code != 0 && !strings.Contains(r.stderr, "no such container") &&
+		// Gone already is no error (docker: "No such container", podman:
+		// "no container with name or ID").
+		if r := e.run(t, "rm", "-f", c.name); r.code != 0 && !strings.Contains(strings.ToLower(r.stderr), "no such container") &&
 			!strings.Contains(strings.ToLower(r.stderr), "no container with name") {
 			t.Errorf("%s rm -f %s: %v", e.name, c.name, r)
 		}
