@@ -4,6 +4,9 @@
 #   make release       static dist/sexton-linux-{amd64,arm64} + dist/SHA256SUMS
 #   make test-e2e      runc end-to-end tests (root, runc, busybox-static)
 #   make test-e2e-release   the same tests against dist/'s binary for this machine
+#   make image         the image of sexton alone (Dockerfile stage "host") from a
+#                      binary built here; pulls nothing (ENGINE=podman for podman)
+#   make test-engines  Podman, Docker and containerd CRI tests (containertest/engines)
 #
 # VERSION is stamped into main.version; `sexton --version` prints it.
 
@@ -13,8 +16,10 @@ DIST     ?= dist
 PLATFORMS = linux/amd64 linux/arm64
 LDFLAGS   = -s -w -X main.version=$(VERSION)
 HOSTARCH := $(shell $(GO) env GOARCH)
+ENGINE   ?= docker
+IMAGE    ?= sexton:$(VERSION)
 
-.PHONY: all build release test-e2e test-e2e-release clean
+.PHONY: all build release image test-e2e test-e2e-release test-engines clean
 
 all: build
 
@@ -47,12 +52,24 @@ release:
 		|| { echo "$(DIST)/sexton-linux-$(HOSTARCH) --version: want 'sexton $(VERSION)'" >&2; exit 1; }; \
 	fi
 
+# The image is built from $(DIST)/image, a context holding only the binary,
+# so that nothing else of the tree goes into it and nothing is pulled.
+image:
+	rm -rf $(DIST)/image
+	mkdir -p $(DIST)/image
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='$(LDFLAGS)' -o $(DIST)/image/sexton ./cmd/sexton
+	$(ENGINE) build --target host --build-arg VERSION=$(VERSION) -f Dockerfile -t $(IMAGE) $(DIST)/image
+
 # The runc tests build their own sexton into a temporary directory.
 test-e2e:
 	$(GO) test -count=1 ./containertest/...
 
 test-e2e-release: release
 	SEXTON_E2E_BINARY=$(CURDIR)/$(DIST)/sexton-linux-$(HOSTARCH) $(GO) test -count=1 ./containertest/...
+
+# A module of its own (its test dependencies stay out of go.mod).
+test-engines:
+	cd containertest/engines && $(GO) test -count=1 ./...
 
 clean:
 	rm -rf $(DIST) sexton

@@ -20,6 +20,9 @@ import (
 // dumb-init as dumb-init 1.2.5 (see docs/compatibility.md); under any other
 // name it is sexton.
 func Main(version string, args []string, stdout, stderr io.Writer) int {
+	if code, ok := doctorEntry(args, stdout, stderr); ok {
+		return code
+	}
 	name := filepath.Base(args[0])
 	if p := PersonalityOf(name); p != Sexton {
 		return mainPersonality(p, version, args, os.LookupEnv, stdout, stderr)

@@ -100,22 +100,79 @@ func TestInspectNonReaping(t *testing.T) {
 	}
 }
 
-// Zombies younger than the minimum age are no evidence: an unknown PID 1
-// is then only a warning, and the exit status is 0.
-func TestInspectYoungZombiesAreNoEvidence(t *testing.T) {
-	in := testInspector(nonreaping)
-	in.MinAge = time.Minute
-	r, err := in.Inspect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.PID1.Reaps != "unknown" || r.Zombies.Total != 6 || r.Zombies.Lingering != 0 || r.ExitCode != 0 {
-		t.Errorf("got %+v %+v exit %d", r.PID1, r.Zombies, r.ExitCode)
-	}
-	want := map[string]string{"pid1-not-init": Warning, "pid1-signals": Warning}
-	if got := codes(r); !reflect.DeepEqual(got, want) {
-		t.Errorf("findings: %v", r.Findings)
-	}
+// Zombies of PID 1 younger than the minimum age are no evidence by their
+// age: the doctor looks again after Recheck. Those still there (same PID,
+// same start time) prove that PID 1 does not reap; when they are gone, an
+// unknown PID 1 is only a warning and the exit status is 0.
+func TestInspectYoungZombiesLookAgain(t *testing.T) {
+	t.Run("still-there", func(t *testing.T) {
+		in := testInspector(nonreaping)
+		in.MinAge = time.Minute
+		in.Recheck = 2 * time.Second
+		var slept time.Duration
+		in.sleep = func(d time.Duration) { slept += d }
+		r, err := in.Inspect()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := r.PID1
+		if slept != 2*time.Second || p.RecheckSeconds != 2 || p.PersistingZombieChildren != 4 || p.Reaps != "no" || r.ExitCode != 1 {
+			t.Errorf("slept %v, PID 1 %+v, exit %d", slept, p, r.ExitCode)
+		}
+		if want := "does not reap: 4 of its 4 zombie children (all younger than 1m0s) were still zombies when the doctor looked again 2s later"; p.Verdict != want {
+			t.Errorf("verdict %q, want %q", p.Verdict, want)
+		}
+		if codes(r)["pid1-not-reaping"] != Problem || r.Thresholds.RecheckSeconds != 2 {
+			t.Errorf("findings %v, thresholds %+v", r.Findings, r.Thresholds)
+		}
+	})
+	t.Run("reaped-meanwhile", func(t *testing.T) {
+		root := copyTree(t, nonreaping)
+		in := testInspector(root)
+		in.MinAge = time.Minute
+		in.Recheck = time.Second
+		// PID 1 reaps 2 and 6-8 during the pause; 7 is reused at once
+		// by a new process (another start time): not the same zombie.
+		in.sleep = func(time.Duration) {
+			for _, pid := range []string{"2", "6", "8"} {
+				os.RemoveAll(filepath.Join(root, "proc", pid))
+			}
+			f := filepath.Join(root, "proc/7/stat")
+			b, _ := os.ReadFile(f)
+			fields := strings.Fields(string(b))
+			fields[21] = "999999"
+			os.WriteFile(f, []byte(strings.Join(fields, " ")), 0o644)
+		}
+		r, err := in.Inspect()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := r.PID1
+		if p.PersistingZombieChildren != 0 || p.Reaps != "unknown" || r.ExitCode != 0 || !strings.Contains(p.Verdict, "reaped within 1s") {
+			t.Errorf("PID 1 %+v, exit %d", p, r.ExitCode)
+		}
+		want := map[string]string{"pid1-not-init": Warning, "pid1-signals": Warning}
+		if got := codes(r); !reflect.DeepEqual(got, want) {
+			t.Errorf("findings: %v", r.Findings)
+		}
+	})
+	t.Run("no-second-look", func(t *testing.T) {
+		in := testInspector(nonreaping)
+		in.MinAge = time.Minute
+		in.sleep = func(time.Duration) { t.Error("slept with Recheck 0") }
+		r, _ := in.Inspect()
+		if r.PID1.RecheckSeconds != 0 || r.PID1.Reaps != "unknown" {
+			t.Errorf("PID 1 %+v", r.PID1)
+		}
+	})
+	t.Run("lingering-needs-none", func(t *testing.T) {
+		in := testInspector(nonreaping)
+		in.Recheck = time.Second
+		in.sleep = func(time.Duration) { t.Error("slept although the zombies already prove it") }
+		if r, _ := in.Inspect(); r.PID1.Reaps != "no" {
+			t.Errorf("PID 1 %+v", r.PID1)
+		}
+	})
 }
 
 func TestMaxZombies(t *testing.T) {
@@ -207,6 +264,8 @@ func TestClassify(t *testing.T) {
 		{"sexton", []string{"/usr/bin/sexton", "--", "app"}, "sexton", "init"},
 		{"tini", []string{"/tini", "--", "app"}, "tini", "init"},
 		{"docker-init", []string{"/sbin/docker-init", "--", "app"}, "docker-init", "init"},
+		{"catatonit", []string{"/run/podman-init", "--", "app"}, "catatonit", "init"},
+		{"podman-init", []string{"/run/podman-init", "--", "app"}, "podman-init", "init"},
 		{"dumb-init", nil, "dumb-init", "init"},
 		{"catatonit", []string{"/catatonit", "-P"}, "catatonit", "init"},
 		{"pause", []string{"/pause"}, "pause", "init"},
@@ -228,17 +287,27 @@ func TestClassify(t *testing.T) {
 
 func TestDisposition(t *testing.T) {
 	const term = 1 << 14
+	waiting := sigWait{call: callSigtimedwait, set: term, known: true}
+	unread := sigWait{call: callSigtimedwait}
 	for _, c := range []struct {
 		st   procfs.Status
+		wait sigWait
 		want string
 	}{
-		{procfs.Status{SigCgt: term}, Caught},
-		{procfs.Status{SigBlk: term}, Blocked}, // tini and catatonit: sigtimedwait, signalfd
-		{procfs.Status{SigIgn: term, SigBlk: term}, Ignored},
-		{procfs.Status{SigCgt: 1 << 1}, Default},
+		{procfs.Status{SigCgt: term}, sigWait{}, Caught},
+		{procfs.Status{SigBlk: term}, sigWait{}, Blocked}, // catatonit (signalfd); tini between two waits
+		{procfs.Status{SigIgn: term, SigBlk: term}, sigWait{}, Ignored},
+		{procfs.Status{SigCgt: 1 << 1}, sigWait{}, Default},
+		// tini in sigtimedwait: the kernel unblocks the set meanwhile.
+		{procfs.Status{}, waiting, Waited},
+		{procfs.Status{SigCgt: term}, waiting, Waited}, // dumb-init: dummy handlers and sigtimedwait
+		{procfs.Status{}, sigWait{call: callSigtimedwait, set: 1 << 1, known: true}, Default},
+		{procfs.Status{}, unread, Unknown},
+		{procfs.Status{SigBlk: term}, unread, Blocked},
+		{procfs.Status{SigIgn: term}, waiting, Ignored},
 	} {
-		if got := disposition(c.st, 15); got != c.want {
-			t.Errorf("disposition(%+v) = %q, want %q", c.st, got, c.want)
+		if got := disposition(c.st, c.wait, 15); got != c.want {
+			t.Errorf("disposition(%+v, %+v) = %q, want %q", c.st, c.wait, got, c.want)
 		}
 	}
 }

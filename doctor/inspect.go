@@ -36,6 +36,14 @@ type Inspector struct {
 	// Self is the doctor's own PID in the namespace, 0 if unknown; it keeps
 	// the doctor from judging itself when it runs as PID 1.
 	Self int
+	// Recheck is how long the doctor waits before it looks again at PID
+	// 1's zombie children when they are all younger than MinAge: those
+	// still there are evidence that PID 1 does not reap. 0: no second look.
+	Recheck time.Duration
+
+	// sleep and mem stand in for time.Sleep and /proc/PID/mem in tests.
+	sleep func(time.Duration)
+	mem   func(pid int, addr uint64, n int) ([]byte, error)
 }
 
 // Defaults for the thresholds.
@@ -43,6 +51,7 @@ const (
 	DefaultMinAge      = 5 * time.Second
 	DefaultMaxZombies  = 0
 	DefaultMinHeadroom = 10.0
+	DefaultRecheck     = time.Second
 )
 
 // NewInspector returns an Inspector of the namespace it runs in, with the
@@ -54,6 +63,7 @@ func NewInspector() *Inspector {
 		MinAge:      DefaultMinAge,
 		MaxZombies:  DefaultMaxZombies,
 		MinHeadroom: DefaultMinHeadroom,
+		Recheck:     DefaultRecheck,
 		Self:        os.Getpid(),
 	}
 }
@@ -91,6 +101,7 @@ func (in *Inspector) Inspect() (*Report, error) {
 			MinAgeSeconds:  in.MinAge.Seconds(),
 			MaxZombies:     in.MaxZombies,
 			MinHeadroomPct: in.MinHeadroom,
+			RecheckSeconds: in.Recheck.Seconds(),
 		},
 	}
 	table := map[int]*proc{}
@@ -114,6 +125,7 @@ func (in *Inspector) Inspect() (*Report, error) {
 	}
 	in.inspectPID1(r, one)
 	in.inspectZombies(r, table)
+	in.recheck(r, table)
 	in.inspectBudget(r)
 	judge(in, r)
 	return r, nil
@@ -123,37 +135,61 @@ func (in *Inspector) inspectPID1(r *Report, one *proc) {
 	p := &r.PID1
 	p.Comm = one.Comm
 	p.Cmdline, _ = procfs.ReadCmdline(in.ProcRoot, 1)
+	p.Exe, _ = os.Readlink(filepath.Join(in.ProcRoot, "1", "exe"))
 	p.Self = in.Self == 1
-	p.Init, p.Kind, p.About = classify(p.Comm, p.Cmdline)
-	st, err := procfs.ReadStatus(in.ProcRoot, 1)
+	if in.isSexton(1) {
+		p.Init, p.Kind, p.IdentifiedBy = "sexton", "init", ByBinary
+		p.About = sextonAbout[sextonPersonality(p.Cmdline)]
+	} else if p.Init, p.Kind, p.About = classify(p.Comm, p.Cmdline); p.Init != "" {
+		p.IdentifiedBy = ByName
+	}
+	if p.Init == "sexton" && sextonPersonality(p.Cmdline) == "" && sextonPauses(p.Cmdline) {
+		p.Mode, p.About = "pause", pauseAbout
+	}
+	st, wait, err := in.readSignalState(1)
 	if err != nil {
 		p.SignalsError = err.Error()
 		return
 	}
-	p.Signals = map[string]string{
-		"SIGTERM": disposition(st, 15),
-		"SIGINT":  disposition(st, 2),
+	p.SignalWait = wait.call
+	p.Signals = map[string]string{}
+	for name, sig := range map[string]int{"SIGTERM": 15, "SIGINT": 2} {
+		d := disposition(st, wait, sig)
+		if d == Caught && reraisesSignals(p.Comm, p.Exe) {
+			d = Reraised
+		}
+		p.Signals[name] = d
 	}
 }
 
-// Signal dispositions as read from /proc/PID/status.
+// Signal dispositions of PID 1, judged by what happens to a signal sent to
+// it.
 const (
-	Caught  = "handler" // a handler is installed (SigCgt)
-	Blocked = "blocked" // blocked, presumably read with sigwait or signalfd (tini, catatonit)
-	Ignored = "ignored" // SIG_IGN
-	Default = "default" // no handler: for PID 1 the kernel drops it
-	Unknown = "unknown"
+	Caught   = "handler"  // a handler is installed (SigCgt)
+	Blocked  = "blocked"  // blocked: it stays pending until taken with sigwait or signalfd (catatonit)
+	Waited   = "waited"   // waited for with sigtimedwait right now (tini, dumb-init)
+	Ignored  = "ignored"  // SIG_IGN: dropped
+	Default  = "default"  // no handler: for PID 1 the kernel drops it
+	Reraised = "reraised" // a handler that re-raises it with the default action (node): dropped for PID 1
+	Unknown  = "unknown"  // PID 1 waits in sigtimedwait for a set the doctor cannot read
 )
 
-func disposition(st procfs.Status, sig int) string {
+func disposition(st procfs.Status, wait sigWait, sig int) string {
 	switch {
 	case procfs.HasSignal(st.SigIgn, sig):
 		return Ignored
+	case wait.known && procfs.HasSignal(wait.set, sig):
+		return Waited
 	case procfs.HasSignal(st.SigCgt, sig):
 		return Caught
 	case procfs.HasSignal(st.SigBlk, sig):
 		// The kernel never discards a blocked signal, even for PID 1.
 		return Blocked
+	case wait.call == callSigtimedwait && !wait.known:
+		// During sigtimedwait the signals waited for are unblocked:
+		// without the set, a signal that shows as neither blocked nor
+		// caught may be one of them.
+		return Unknown
 	}
 	return Default
 }
@@ -317,4 +353,33 @@ func hasPids(l procfs.CgroupLine) bool {
 		}
 	}
 	return false
+}
+
+// recheck takes a second look at PID 1's zombie children when all of them
+// are younger than MinAge (no evidence yet either way): after Recheck, those
+// that are still zombies of PID 1 (the same process: same PID and start
+// time) have waited that long for a reaper that did not come.
+func (in *Inspector) recheck(r *Report, table map[int]*proc) {
+	p := &r.PID1
+	if p.Self || in.Recheck <= 0 || p.ZombieChildren == 0 || p.LingeringZombieChildren > 0 {
+		return
+	}
+	var young []*proc
+	for _, z := range table {
+		if z.State == 'Z' && z.Threads <= 1 && z.PPID == 1 {
+			young = append(young, z)
+		}
+	}
+	sleep := in.sleep
+	if sleep == nil {
+		sleep = time.Sleep
+	}
+	sleep(in.Recheck)
+	p.RecheckSeconds = in.Recheck.Seconds()
+	for _, z := range young {
+		s, err := procfs.ReadStat(in.ProcRoot, z.PID)
+		if err == nil && s.State == 'Z' && s.PPID == 1 && s.StartTime == z.StartTime {
+			p.PersistingZombieChildren++
+		}
+	}
 }

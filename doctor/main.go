@@ -30,6 +30,13 @@ PIDs, and what to do about it. Run it inside a container:
 
   docker exec CONTAINER sexton doctor
 
+Where an engine installed sexton as its init, run it from there:
+
+  podman exec CONTAINER /run/podman-init doctor
+  docker exec CONTAINER /sbin/docker-init --doctor
+
+("--doctor" as the first argument runs the doctor under every name.)
+
 Options:
       --json               print the report as JSON
       --max-zombies N      tolerate up to N zombies older than --min-age (default 0)

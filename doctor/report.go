@@ -18,15 +18,23 @@ type Thresholds struct {
 	MinAgeSeconds  float64 `json:"min_age_seconds"`
 	MaxZombies     int     `json:"max_zombies"`
 	MinHeadroomPct float64 `json:"min_headroom_percent"`
+	RecheckSeconds float64 `json:"recheck_seconds"`
 }
 
 // PID1 describes the namespace's PID 1.
 type PID1 struct {
 	Comm    string   `json:"comm"`
 	Cmdline []string `json:"cmdline"`
+	// Exe is where PID 1's executable is (/proc/1/exe), empty if unreadable.
+	Exe string `json:"exe,omitempty"`
 	// Init is the known init PID 1 was recognised as ("tini", "sexton", a
 	// shell name...), empty if none.
 	Init string `json:"init"`
+	// IdentifiedBy says how: "binary" (its executable is sexton, whatever
+	// its name) or "name" (its command name or argv[0]).
+	IdentifiedBy string `json:"identified_by,omitempty"`
+	// Mode is "pause" for sexton --pause.
+	Mode string `json:"mode,omitempty"`
 	// Kind is "init" (a known init), "shell" (reaps, does not forward
 	// signals) or "other".
 	Kind string `json:"kind"`
@@ -38,14 +46,24 @@ type PID1 struct {
 	Verdict string `json:"verdict"`
 	// Self is true when the doctor itself is PID 1.
 	Self bool `json:"self,omitempty"`
-	// Signals maps SIGTERM and SIGINT to "handler", "blocked" (read with
-	// sigwait or signalfd), "ignored" or "default" (dropped for PID 1).
+	// Signals maps SIGTERM and SIGINT to what happens to them: "handler",
+	// "blocked" (pending until taken with sigwait or signalfd), "waited"
+	// (taken with sigtimedwait), "ignored", "default" or "reraised"
+	// (dropped for PID 1), or "unknown".
 	Signals      map[string]string `json:"signals"`
 	SignalsError string            `json:"signals_error,omitempty"`
+	// SignalWait is the call PID 1 waits for signals in: "sigtimedwait",
+	// "signalfd", or empty.
+	SignalWait string `json:"signal_wait,omitempty"`
 
 	ZombieChildren          int     `json:"zombie_children"`
 	LingeringZombieChildren int     `json:"lingering_zombie_children"`
 	OldestZombieSeconds     float64 `json:"oldest_zombie_seconds"`
+	// RecheckSeconds is how long after the first look the doctor looked
+	// again at PID 1's young zombie children (0: it did not), and
+	// PersistingZombieChildren how many of them were still there.
+	RecheckSeconds           float64 `json:"recheck_seconds,omitempty"`
+	PersistingZombieChildren int     `json:"persisting_zombie_children,omitempty"`
 }
 
 // Zombies counts the zombies of the namespace. Ages are process ages (time

@@ -100,7 +100,13 @@ func sigText(d string) string {
 	case Caught:
 		return "handler"
 	case Blocked:
-		return "blocked (read with sigwait/signalfd)"
+		return "blocked (taken with sigwait/signalfd)"
+	case Waited:
+		return "waited for (taken with sigtimedwait)"
+	case Reraised:
+		return "HANDLER RE-RAISES IT (dropped for PID 1)"
+	case Unknown:
+		return "unknown (PID 1 waits in sigtimedwait for signals the doctor cannot read)"
 	case Ignored:
 		return "IGNORED"
 	case Default:

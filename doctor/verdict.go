@@ -18,6 +18,7 @@ var knownInits = map[string]knownInit{
 	"tini":        {"init", "reaps orphans and forwards signals"},
 	"tini-static": {"init", "reaps orphans and forwards signals"},
 	"docker-init": {"init", "Docker's tini (docker run --init): reaps orphans and forwards signals"},
+	"podman-init": {"init", "Podman's catatonit (podman run --init): reaps orphans and forwards signals"},
 	"dumb-init":   {"init", "reaps orphans and forwards signals"},
 	"catatonit":   {"init", "reaps orphans and forwards signals"},
 	"pause":       {"init", "Kubernetes sandbox process: reaps orphans, runs no command"},
@@ -38,7 +39,7 @@ var knownInits = map[string]knownInit{
 const shellAbout = "a shell reaps orphans only while it waits for a command, and does not forward SIGTERM to its children"
 
 // knownNames lists the known inits for messages.
-const knownNames = "sexton, tini, docker-init, dumb-init, catatonit, pause, s6-svscan, systemd, init, runit, supervisord"
+const knownNames = "sexton, tini, docker-init, podman-init, dumb-init, catatonit, pause, s6-svscan, systemd, init, runit, supervisord"
 
 // classify recognises PID 1 by its command name or by argv[0].
 func classify(comm string, argv []string) (name, kind, about string) {
@@ -99,6 +100,21 @@ func judge(in *Inspector, r *Report) {
 		rec(entrypoint)
 		rec(subreaper)
 		rec(k8s)
+	case p.PersistingZombieChildren > 0:
+		p.Reaps = "no"
+		p.Verdict = fmt.Sprintf("does not reap: %d of its %s (all younger than %s) were still zombies when the doctor looked again %s later",
+			p.PersistingZombieChildren, zombieChildren(p.ZombieChildren), in.MinAge.String(), in.Recheck.String())
+		if p.Kind == "init" {
+			p.Verdict += ", although " + p.Init + " should"
+		}
+		add(Problem, "pid1-not-reaping", "PID 1 (%s) does not reap orphans: %d of its zombie children were still unreaped when the doctor looked again %s later",
+			name, p.PersistingZombieChildren, in.Recheck.String())
+		rec(entrypoint)
+		rec(subreaper)
+		rec(k8s)
+	case p.Mode == "pause":
+		p.Reaps = "yes"
+		p.Verdict = "sexton --pause, " + p.About
 	case p.Kind == "init":
 		p.Reaps = "yes"
 		p.Verdict = "acts as an init: " + p.About
@@ -110,12 +126,17 @@ func judge(in *Inspector, r *Report) {
 	default:
 		p.Reaps = "unknown"
 		p.Verdict = "not a known init (" + knownNames + "); no zombie shows yet whether it reaps"
+		if p.RecheckSeconds > 0 {
+			p.Verdict = fmt.Sprintf("not a known init (%s); its %s were reaped within %s, so it seems to reap",
+				knownNames, zombieChildren(p.ZombieChildren), in.Recheck.String())
+		}
 		add(Warning, "pid1-not-init", "PID 1 (%s) is not a known init: orphans re-parented to it may never be reaped", name)
 		rec(entrypoint)
 	}
 
 	if !p.Self && p.Signals != nil {
 		var missing, parts []string
+		unknown := false
 		for _, sig := range []string{"SIGTERM", "SIGINT"} {
 			switch p.Signals[sig] {
 			case Default:
@@ -124,6 +145,11 @@ func judge(in *Inspector, r *Report) {
 			case Ignored:
 				missing = append(missing, sig)
 				parts = append(parts, "ignores "+sig)
+			case Reraised:
+				missing = append(missing, sig)
+				parts = append(parts, "re-raises "+sig+" with the default action from its handler")
+			case Unknown:
+				unknown = true
 			}
 		}
 		if len(missing) > 0 {
@@ -132,12 +158,18 @@ func judge(in *Inspector, r *Report) {
 			if missing[0] == "SIGTERM" {
 				msg += `; "docker stop" waits for its timeout (10 s) and then SIGKILLs everything`
 			}
+			if p.Signals["SIGTERM"] == Reraised || p.Signals["SIGINT"] == Reraised {
+				msg += `. That is node's built-in handler (it restores the terminal and re-raises); an application that handles the signal itself (process.on('SIGTERM')) replaces it, which /proc does not show`
+			}
 			add(Warning, "pid1-signals", "%s", msg)
 			if p.Kind == "shell" {
 				rec(`put sexton in front of the script: ENTRYPOINT ["sexton", "--", "/entrypoint.sh"], and "exec" the program at its end`)
 			} else {
 				rec(entrypoint)
 			}
+		}
+		if unknown {
+			add(Info, "pid1-signals-unknown", "PID 1 (%s) waits in sigtimedwait and this doctor cannot read which signals it waits for (/proc/1/syscall and /proc/1/mem need the access a debugger has): SIGTERM and SIGINT are probably taken there", name)
 		}
 	} else if p.SignalsError != "" {
 		add(Info, "pid1-signals-unknown", "cannot read PID 1's signal masks: %s", p.SignalsError)
@@ -222,6 +254,14 @@ func secs(s float64) string {
 		return fmt.Sprintf("%.0fm", s/60)
 	}
 	return fmt.Sprintf("%.1fh", s/3600)
+}
+
+// zombieChildren says "1 zombie child", "2 zombie children".
+func zombieChildren(n int) string {
+	if n == 1 {
+		return "1 zombie child"
+	}
+	return fmt.Sprintf("%d zombie children", n)
 }
 
 // plural says "1 zombie", "2 zombies".
