@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/sexton-init/sexton/doctor"
+	"github.com/sexton-init/sexton/sigcatch"
 )
 
 // DoctorOption, as the first argument, runs `sexton doctor` under any name
@@ -22,5 +23,13 @@ func doctorEntry(args []string, stdout, stderr io.Writer) (int, bool) {
 	if len(args) < 2 || args[1] != DoctorOption {
 		return 0, false
 	}
-	return doctor.Main(args[2:], stdout, stderr), true
+	return runDoctor(args[2:], stdout, stderr), true
+}
+
+// runDoctor runs the doctor as the ordinary program it is: the signals
+// that the binary caught for a supervisor go back to the Go runtime, so
+// Ctrl-C ends a `doctor --watch`.
+func runDoctor(args []string, stdout, stderr io.Writer) int {
+	sigcatch.Uninstall()
+	return doctor.Main(args, stdout, stderr)
 }

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 
 	"github.com/sexton-init/sexton"
-	"github.com/sexton-init/sexton/doctor"
-	"github.com/sexton-init/sexton/sigcatch"
 	"github.com/sexton-init/sexton/supervise"
 )
 
@@ -28,8 +26,7 @@ func Main(version string, args []string, stdout, stderr io.Writer) int {
 		return mainPersonality(p, version, args, os.LookupEnv, stdout, stderr)
 	}
 	if len(args) > 1 && args[1] == "doctor" { // a command named doctor: sexton -- doctor
-		sigcatch.Uninstall() // the doctor is an ordinary program: Ctrl-C ends it
-		return doctor.Main(args[2:], stdout, stderr)
+		return runDoctor(args[2:], stdout, stderr)
 	}
 
 	inv, err := ParseSexton(args[1:], os.LookupEnv)
