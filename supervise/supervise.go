@@ -79,6 +79,7 @@ func Run(cfg Config) int {
 		sigcatch.Ignore(unix.SIGTTIN, unix.SIGTTOU)
 	}
 	s.log.Printf(Debug, "%d threads after start-up", threadCount())
+	shrink()
 	return s.loop()
 }
 
