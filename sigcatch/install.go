@@ -1,12 +1,6 @@
 package sigcatch
 
-import (
-	"errors"
-	"fmt"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
-)
+import "unsafe"
 
 // sigaction is the kernel's struct sigaction on amd64 and arm64.
 type sigaction struct {
@@ -19,59 +13,61 @@ type sigaction struct {
 const (
 	sigDFL = 0
 	sigIGN = 1
+
+	efdCloexec  = 0x80000
+	efdNonblock = 0x800
 )
 
-func rtSigaction(sig int, act, old *sigaction) error {
-	_, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig),
+func rtSigaction(sig int, act, old *sigaction) uintptr {
+	_, e := rawSyscall6(sysRtSigaction, uintptr(sig),
 		uintptr(unsafe.Pointer(act)), uintptr(unsafe.Pointer(old)), 8, 0, 0)
-	if e != 0 {
-		return e
-	}
-	return nil
+	return e
 }
 
 // reserved are the signals sexton leaves alone: SIGKILL and SIGSTOP cannot
 // be caught; 32 and 33 belong to the C library's threads (SIGCANCEL,
 // SIGSETXID) and the Go runtime's per-thread system calls.
 func reserved(s int) bool {
-	return s == int(unix.SIGKILL) || s == int(unix.SIGSTOP) || s == 32 || s == 33
+	return s == sigKILL || s == sigSTOP || s == 32 || s == 33
 }
 
 var (
 	installed bool
 	// saved[s] is the action sigtramp replaced, for Uninstall.
-	saved    [maxSig + 1]sigaction
-	replaced [maxSig + 1]bool
+	saved    [MaxSig + 1]sigaction
+	replaced [MaxSig + 1]bool
 )
 
-// ErrInstalled is returned by a second Install.
-var ErrInstalled = errors.New("sigcatch: handlers already installed")
+// Installed reports whether the handlers are in place.
+func Installed() bool { return installed }
 
 // Install puts sigtramp in place of the handler of every signal a process
 // can catch, except those ignored now (an ignored signal stays ignored, in
 // sexton and in what it starts). Call it once, as early as possible: from
-// then on no signal takes the runtime's default action.
+// then on no signal takes the runtime's default action. A second call does
+// nothing.
 func Install() error {
 	if installed {
-		return ErrInstalled
+		return nil
 	}
-	selfPID = uint32(unix.Getpid())
-	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if err != nil {
-		return fmt.Errorf("cannot create an eventfd for signals: %w", err)
+	pid, _ := rawSyscall6(sysGetpid, 0, 0, 0, 0, 0, 0)
+	selfPID = uint32(pid)
+	fd, e := rawSyscall6(sysEventfd2, 0, efdCloexec|efdNonblock, 0, 0, 0, 0)
+	if e != 0 {
+		return &Error{Op: "eventfd2", Errno: e}
 	}
 	wakeFD = uint32(fd)
-	tmpl, err := template()
-	if err != nil {
-		unix.Close(fd)
-		return err
+	tmpl, ok := template()
+	if !ok {
+		rawSyscall6(sysClose, fd, 0, 0, 0, 0, 0)
+		return &Error{Op: "the Go runtime has no signal handler to model one on"}
 	}
-	for s := 1; s <= maxSig; s++ {
+	for s := 1; s <= MaxSig; s++ {
 		if reserved(s) {
 			continue
 		}
 		var old sigaction
-		if rtSigaction(s, nil, &old) != nil || old.handler == sigIGN {
+		if rtSigaction(s, nil, &old) != 0 || old.handler == sigIGN {
 			continue
 		}
 		act := old
@@ -84,8 +80,8 @@ func Install() error {
 		act.handler = sigtrampPC
 		runtimeHandler[s] = old.handler
 		saved[s] = old
-		if err := rtSigaction(s, &act, nil); err != nil {
-			return fmt.Errorf("cannot install a handler for signal %d: %w", s, err)
+		if e := rtSigaction(s, &act, nil); e != 0 {
+			return &Error{Op: "rt_sigaction " + itoa(uintptr(s)), Errno: e}
 		}
 		replaced[s] = true
 	}
@@ -95,50 +91,42 @@ func Install() error {
 
 // template returns an action of the runtime's (flags, mask and, on amd64,
 // restorer) to copy for signals the runtime left at their default.
-func template() (sigaction, error) {
-	for _, s := range []unix.Signal{unix.SIGSEGV, unix.SIGUSR1, unix.SIGUSR2, unix.SIGALRM} {
+func template() (sigaction, bool) {
+	for _, s := range []int{sigSEGV, 10, 12, 14} { // SIGUSR1, SIGUSR2, SIGALRM
 		var act sigaction
-		if rtSigaction(int(s), nil, &act) == nil && act.handler != sigDFL && act.handler != sigIGN {
-			return act, nil
+		if rtSigaction(s, nil, &act) == 0 && act.handler != sigDFL && act.handler != sigIGN {
+			return act, true
 		}
 	}
-	return sigaction{}, errors.New("sigcatch: the Go runtime has no signal handler to model sexton's on")
+	return sigaction{}, false
 }
 
-// Ignore sets sigs to be ignored from now on, in sexton and in every child
+// Ignore sets sig to be ignored from now on, in sexton and in every child
 // it starts later (the terminal's SIGTTIN and SIGTTOU, once the child owns
 // the terminal).
-func Ignore(sigs ...unix.Signal) {
-	for _, s := range sigs {
-		act := saved[s]
-		act.handler = sigIGN
-		if rtSigaction(int(s), &act, nil) == nil {
-			replaced[s] = false
-		}
+func Ignore(sig int) {
+	act := saved[sig]
+	act.handler = sigIGN
+	if rtSigaction(sig, &act, nil) == 0 {
+		replaced[sig] = false
 	}
 }
 
 // Uninstall gives every signal back to the Go runtime's handler and raises
 // again, once each, the signals that arrived while sigtramp had them, so a
-// program that turns out not to supervise (sexton doctor, --help) behaves
-// as any Go program would.
+// program that turns out not to supervise (sexton doctor) behaves as any
+// Go program would. The eventfd stays open for the caller to close.
 func Uninstall() {
 	if !installed {
 		return
 	}
-	for s := 1; s <= maxSig; s++ {
+	for s := 1; s <= MaxSig; s++ {
 		if replaced[s] {
 			act := saved[s]
-			_ = rtSigaction(s, &act, nil)
+			rtSigaction(s, &act, nil)
 			replaced[s] = false
 		}
 	}
 	installed = false
-	if wakeFile != nil {
-		wakeFile.Close()
-		wakeFile, wakeConn = nil, nil
-	} else {
-		unix.Close(int(wakeFD))
-	}
-	Take(func(sig unix.Signal, _ int) { _ = unix.Kill(int(selfPID), sig) })
+	Take(func(sig, _ int) { rawSyscall6(sysKill, uintptr(selfPID), uintptr(sig), 0, 0, 0, 0) })
 }

@@ -33,6 +33,7 @@ type state struct {
 	// owed counts the signals taken from sigcatch and not yet acted on.
 	owed [signals.Max + 1]int
 	stop shutdown
+	w    waiter
 }
 
 // Run supervises cfg and returns the code sexton should exit with. It is
@@ -43,8 +44,9 @@ type state struct {
 func Run(cfg Config) int {
 	s := &state{cfg: &cfg, log: cfg.Log, pid1: os.Getpid() == 1}
 	s.names = cfg.WarnOnReap || (s.log != nil && s.log.Verbosity >= int(Debug))
-	if err := sigcatch.Install(); err != nil && !errors.Is(err, sigcatch.ErrInstalled) {
-		if errors.Is(err, unix.EMFILE) {
+	if err := sigcatch.Install(); err != nil {
+		var se *sigcatch.Error
+		if errors.As(err, &se) && se.Errno == uintptr(unix.EMFILE) {
 			err = errors.New(fdShortage())
 		}
 		s.log.Errorf("%v", err)
@@ -76,7 +78,8 @@ func Run(cfg Config) int {
 		// Now that the child has its own dispositions, sexton ignores
 		// the terminal's job-control signals: writing to a terminal from
 		// a background process group must not stop (or loop) the init.
-		sigcatch.Ignore(unix.SIGTTIN, unix.SIGTTOU)
+		sigcatch.Ignore(int(unix.SIGTTIN))
+		sigcatch.Ignore(int(unix.SIGTTOU))
 	}
 	s.log.Printf(Debug, "%d threads after start-up", threadCount())
 	shrink()
@@ -84,7 +87,7 @@ func Run(cfg Config) int {
 }
 
 // take records n arrivals of sig, to be acted on by the loop.
-func (s *state) take(sig unix.Signal, n int) { s.owed[sig] += n }
+func (s *state) take(sig, n int) { s.owed[sig] += n }
 
 // stopRequested reports whether a terminating signal came before there
 // is a child to pass it to. It then ends the run as a relayed one would
@@ -165,7 +168,7 @@ func (s *state) startMain() (int, bool) {
 // reaping.
 const relayBatch = 256
 
-// loop is the event loop: one goroutine that waits only in sigcatch.Wait
+// loop is the event loop: one goroutine that waits only in waiter.wait
 // (the runtime's network poller) and otherwise makes quick system calls.
 // Every turn reaps, whatever woke it, so no child exit can be missed.
 func (s *state) loop() int {
@@ -180,7 +183,7 @@ func (s *state) loop() int {
 		if more {
 			deadline = time.Now()
 		}
-		if err := sigcatch.Wait(deadline); err != nil {
+		if err := s.w.wait(deadline); err != nil {
 			s.log.Errorf("waiting for signals: %v", err)
 			return ExitUsage
 		}
