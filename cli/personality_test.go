@@ -132,6 +132,7 @@ func TestParseTini(t *testing.T) {
 		{args: "tini -e 3x cmd", rep: Reply{Stderr: fmt.Sprintf("[FATAL tini (%d)] Not a valid option for -e: 3x\n", pid), Code: 1}},
 		{args: "tini -p KILL cmd", rep: Reply{Stderr: fmt.Sprintf("[FATAL tini (%d)] Not a valid option for -p: KILL\n", pid), Code: 1}},
 		{args: "tini -p 9 cmd", rep: Reply{Stderr: fmt.Sprintf("[FATAL tini (%d)] Not a valid option for -p: 9\n", pid), Code: 1}},
+		{args: "tini cmd", env: []string{"SEXTON_GRACE=18446744074"}, rep: Reply{Stderr: fmt.Sprintf("[FATAL tini (%d)] SEXTON_GRACE: grace period \"18446744074\" is too long: at most 9223372036 seconds\n", pid), Code: 1}},
 		{args: "tini cmd", env: []string{"SEXTON_GRACE=soon"}, rep: Reply{Stderr: fmt.Sprintf("[FATAL tini (%d)] SEXTON_GRACE: grace period \"soon\" is not a duration such as 5s or 1500ms\n", pid), Code: 1}},
 	} {
 		inv, rep := ParseTini(strings.Fields(tc.args), envOf(tc.env...), "v1")
