@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -33,9 +32,16 @@ func (e *ExecError) Error() string {
 // defaultPath is the search path execvp uses when PATH is unset.
 const defaultPath = "/bin:/usr/bin"
 
+// shell runs what execvp finds executable but not in a format the kernel
+// knows (glibc's _PATH_BSHELL).
+const shell = "/bin/sh"
+
 // lookPath finds name the way execvp does: a name with a slash is used as it
-// is; otherwise each PATH entry is tried, and a file found but not
-// executable makes the result "permission denied" rather than "not found".
+// is; otherwise each PATH entry is tried, an empty entry (or an empty PATH)
+// meaning the current directory, and a file found but not executable makes
+// the result "permission denied" rather than "not found". The path is
+// built as glibc builds it (DIR/NAME, or NAME for an empty entry), as the
+// program sees it in $0 when it is a script run by /bin/sh.
 func lookPath(name string) (string, error) {
 	if name == "" {
 		return "", &ExecError{Name: name, Err: unix.ENOENT, Code: 127}
@@ -48,11 +54,11 @@ func lookPath(name string) (string, error) {
 		path = defaultPath
 	}
 	denied := false
-	for _, dir := range filepath.SplitList(path) {
-		if dir == "" {
-			dir = "."
+	for _, dir := range strings.Split(path, ":") {
+		p := name
+		if dir != "" {
+			p = dir + "/" + name
 		}
-		p := filepath.Join(dir, name)
 		st, err := os.Stat(p)
 		if err != nil || st.IsDir() {
 			continue
@@ -100,11 +106,13 @@ func startChild(cfg *Config, tty, handOver bool) (*os.Process, error) {
 	default:
 		attr.Setpgid = true
 	}
-	p, err := os.StartProcess(path, cfg.Args, &os.ProcAttr{
-		Env:   cfg.Env,
-		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
-		Sys:   attr,
-	})
+	pa := &os.ProcAttr{Env: cfg.Env, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}, Sys: attr}
+	p, err := os.StartProcess(path, cfg.Args, pa)
+	if errors.Is(err, unix.ENOEXEC) && cfg.Path == "" {
+		// An executable file the kernel cannot run (a script without
+		// "#!"): execvp runs it with the shell, and so does sexton.
+		p, err = os.StartProcess(shell, append([]string{shell, path}, cfg.Args[1:]...), pa)
+	}
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
