@@ -291,17 +291,24 @@ func TestExecFailed(t *testing.T) {
 		ee     supervise.ExecError
 		stderr string
 		code   int
+		zero   map[int]bool // -e
 	}{
 		{Tini, supervise.ExecError{Name: "/nonexistent", Err: unix.ENOENT, Code: 127},
-			fmt.Sprintf("[FATAL tini (%d)] exec /nonexistent failed: No such file or directory\n", pid), 127},
-		{Tini, supervise.ExecError{Name: "no-such-command", Err: unix.ENOENT, Code: 127},
-			fmt.Sprintf("[FATAL tini (%d)] exec no-such-command failed: No such file or directory\n", pid), 127},
+			fmt.Sprintf("[FATAL tini (%d)] exec /nonexistent failed: No such file or directory\n", pid), 0, map[int]bool{127: true}},
 		{Tini, supervise.ExecError{Name: "/tmp", Err: unix.EACCES, Code: 126},
-			fmt.Sprintf("[FATAL tini (%d)] exec /tmp failed: Permission denied\n", pid), 126},
+			fmt.Sprintf("[FATAL tini (%d)] exec /tmp failed: Permission denied\n", pid), 126, map[int]bool{127: true}},
 		{DumbInit, supervise.ExecError{Name: "/nonexistent", Err: unix.ENOENT, Code: 127},
-			"[dumb-init] /nonexistent: No such file or directory\n", 2},
+			"[dumb-init] /nonexistent: No such file or directory\n", 2, map[int]bool{127: true}},
+		{Tini, supervise.ExecError{Name: "/nonexistent", Err: unix.ENOENT, Code: 127},
+			fmt.Sprintf("[FATAL tini (%d)] exec /nonexistent failed: No such file or directory\n", pid), 127, nil},
+		{Tini, supervise.ExecError{Name: "no-such-command", Err: unix.ENOENT, Code: 127},
+			fmt.Sprintf("[FATAL tini (%d)] exec no-such-command failed: No such file or directory\n", pid), 127, nil},
+		{Tini, supervise.ExecError{Name: "/tmp", Err: unix.EACCES, Code: 126},
+			fmt.Sprintf("[FATAL tini (%d)] exec /tmp failed: Permission denied\n", pid), 126, nil},
+		{DumbInit, supervise.ExecError{Name: "/nonexistent", Err: unix.ENOENT, Code: 127},
+			"[dumb-init] /nonexistent: No such file or directory\n", 2, nil},
 		{DumbInit, supervise.ExecError{Name: "plain", Err: unix.EACCES, Code: 126},
-			"[dumb-init] plain: Permission denied\n", 2},
+			"[dumb-init] plain: Permission denied\n", 2, nil},
 	} {
 		var errs strings.Builder
 		format := tiniFormat
@@ -310,7 +317,7 @@ func TestExecFailed(t *testing.T) {
 		}
 		// Errors show even at verbosity 0, as tini's FATAL lines do.
 		log := &supervise.Logger{Verbosity: 0, Format: format, W: &errs}
-		if code := execFailed(tc.p, log)(&tc.ee); code != tc.code || errs.String() != tc.stderr {
+		if code := execFailed(tc.p, log, tc.zero)(&tc.ee); code != tc.code || errs.String() != tc.stderr {
 			t.Errorf("execFailed(%v, %s) = %d, %q; want %d, %q", tc.p, tc.ee.Name, code, errs.String(), tc.code, tc.stderr)
 		}
 	}
