@@ -29,10 +29,7 @@ var dumbInitLong = []gnuLong{
 // dumbInitRelayed are signals sexton's own policy does not relay but
 // dumb-init does (it forwards every signal it receives but SIGCHLD). They
 // get identity rewrites, which make the supervisor pass them on.
-var dumbInitRelayed = []unix.Signal{
-	unix.SIGILL, unix.SIGTRAP, unix.SIGABRT, unix.SIGBUS, unix.SIGFPE, unix.SIGSEGV, unix.SIGSYS,
-	unix.SIGTTIN, unix.SIGTTOU,
-}
+var dumbInitRelayed = []unix.Signal{unix.SIGTTIN, unix.SIGTTOU}
 
 // dumbInitFormat is the supervisor's Logger.Format for the dumb-init
 // personality: dumb-init prefixes everything it says with "[dumb-init] ".

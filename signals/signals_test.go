@@ -1,6 +1,7 @@
 package signals
 
 import (
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -37,30 +38,61 @@ func TestNameRoundTrips(t *testing.T) {
 	}
 }
 
+// The forwarding policy (issue 11): every signal a process can send is
+// forwarded, the fault signals included (docker kill -s SEGV), except
+// SIGCHLD, the uncatchable ones, SIGTTIN/SIGTTOU and 32-34; SIGURG and
+// SIGPIPE only when another process sent them, never when sexton's own
+// process raised them or the receiver cannot tell.
 func TestRelayPolicy(t *testing.T) {
 	for _, s := range []unix.Signal{unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1,
-		unix.SIGUSR2, unix.SIGWINCH, unix.SIGCONT, unix.SIGTSTP, unix.SIGALRM, 35, 64} {
-		if !Relayed(s) {
-			t.Errorf("%s is not relayed", Name(s))
+		unix.SIGUSR2, unix.SIGWINCH, unix.SIGCONT, unix.SIGTSTP, unix.SIGALRM, 35, 64,
+		unix.SIGILL, unix.SIGTRAP, unix.SIGABRT, unix.SIGBUS, unix.SIGFPE, unix.SIGSEGV, unix.SIGSYS,
+		unix.SIGURG, unix.SIGPIPE} {
+		if !Relayed(s, Other) {
+			t.Errorf("%s sent by another process is not relayed", Name(s))
 		}
 	}
-	for _, s := range []unix.Signal{unix.SIGCHLD, unix.SIGKILL, unix.SIGSTOP, unix.SIGURG, unix.SIGPIPE, unix.SIGTTIN,
-		unix.SIGTTOU, unix.SIGSEGV, 32, 33, 34, 0, 65} {
-		if Relayed(s) {
-			t.Errorf("%s is relayed", Name(s))
+	for _, s := range []unix.Signal{unix.SIGCHLD, unix.SIGKILL, unix.SIGSTOP, unix.SIGTTIN,
+		unix.SIGTTOU, 32, 33, 34, 0, 65} {
+		for _, from := range []Origin{Other, Self, Unknown} {
+			if Relayed(s, from) {
+				t.Errorf("%s is relayed (origin %d)", Name(s), from)
+			}
 		}
+	}
+	for _, s := range []unix.Signal{unix.SIGURG, unix.SIGPIPE} {
+		for _, from := range []Origin{Self, Unknown} {
+			if Relayed(s, from) || !SelfRaised(s, from) {
+				t.Errorf("%s of origin %d: relayed %v, self-raised %v", Name(s), from, Relayed(s, from), SelfRaised(s, from))
+			}
+		}
+		if SelfRaised(s, Other) {
+			t.Errorf("%s from another process counts as self-raised", Name(s))
+		}
+	}
+	if SelfRaised(unix.SIGTERM, Self) || SelfRaised(unix.SIGSEGV, Unknown) {
+		t.Error("SIGTERM or SIGSEGV counts as self-raised")
 	}
 	caught := map[unix.Signal]bool{}
 	for _, s := range Catchable() {
 		caught[s] = true
 	}
 	for s := unix.Signal(1); s <= Max; s++ {
-		if Relayed(s) && !caught[s] {
+		if Relayed(s, Unknown) && !caught[s] {
 			t.Errorf("%s is relayed but not caught", Name(s))
 		}
 	}
 	if caught[unix.SIGURG] || caught[unix.SIGKILL] {
 		t.Error("Catchable lists SIGURG or SIGKILL")
+	}
+	reasons := strings.Join(NotRelayedReasons(), "\n")
+	for _, want := range []string{"SIGURG (23), when sexton raised it itself", "SIGPIPE (13), when sexton raised it itself", "SIGCHLD (17): drives reaping"} {
+		if !strings.Contains(reasons, want) {
+			t.Errorf("NotRelayedReasons lacks %q:\n%s", want, reasons)
+		}
+	}
+	if strings.Contains(reasons, "SIGSEGV") || strings.Contains(reasons, "SIGABRT") {
+		t.Errorf("NotRelayedReasons lists a fault signal:\n%s", reasons)
 	}
 }
 

@@ -224,7 +224,7 @@ func (s *state) handle(sig unix.Signal) {
 		s.log.Printf(Debug, "pause: %s ignored", signals.Name(sig))
 	case !ok:
 		s.log.Printf(Debug, "%s dropped by rewrite rule", signals.Name(sig))
-	case !rewritten && !signals.Relayed(sig):
+	case !rewritten && !signals.Relayed(sig, signals.Unknown):
 		s.log.Printf(Debug, "%s received, not relayed", signals.Name(sig))
 	case s.finished:
 		n := s.signalOthers(to)
