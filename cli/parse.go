@@ -96,6 +96,7 @@ func ParseSexton(args []string, env Env) (Invocation, error) {
 	}
 	c.Log = &supervise.Logger{Verbosity: level + *verbose}
 	c.Args = fs.Args()
+	c.ChdirRoot = true // see docs/compatibility.md, "Working directory"
 	switch {
 	case c.Pause && len(c.Args) > 0:
 		return inv, usagef("--pause runs no command, but %q was given", c.Args[0])

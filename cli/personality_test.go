@@ -157,7 +157,10 @@ func TestParseTini(t *testing.T) {
 		if got.Log.Verbosity != want.Log.Verbosity {
 			t.Errorf("%s %v: verbosity %d, want %d", tc.args, tc.env, got.Log.Verbosity, want.Log.Verbosity)
 		}
-		got.Log, want.Log = nil, nil
+		if ev, ok := got.Events.(tiniEvents); !ok || ev.Voice.Verbosity != want.Log.Verbosity || ev.WarnOnReap != want.WarnOnReap {
+			t.Errorf("%s %v: events %+v, want tini's at verbosity %d", tc.args, tc.env, got.Events, want.Log.Verbosity)
+		}
+		got.Log, want.Log, got.Events = nil, nil, nil
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s %v:\n got %+v\nwant %+v", tc.args, tc.env, got, want)
 		}
@@ -258,7 +261,7 @@ func TestParseDumbInit(t *testing.T) {
 			continue
 		}
 		want := supervise.Config{ZeroExit: map[int]bool{}, Rewrite: stops(base()), Grace: DefaultGrace,
-			Setsid: true, Group: true, JobControl: true, NoOrphanWarning: true, Log: &supervise.Logger{Verbosity: 1}}
+			Setsid: true, Group: true, JobControl: true, NoOrphanWarning: true, ChdirRoot: true, Log: &supervise.Logger{Verbosity: 1}}
 		tc.want(&want)
 		got := inv.Config
 		if got.Log == nil || got.Log.Format == nil || got.Log.Format("debug", "m") != "[dumb-init] m" {
@@ -268,7 +271,10 @@ func TestParseDumbInit(t *testing.T) {
 		if got.Log.Verbosity != want.Log.Verbosity {
 			t.Errorf("%s %v: verbosity %d, want %d", tc.args, tc.env, got.Log.Verbosity, want.Log.Verbosity)
 		}
-		got.Log, want.Log = nil, nil
+		if ev, ok := got.Events.(dumbInitEvents); !ok || ev.Voice.Verbosity != want.Log.Verbosity {
+			t.Errorf("%s %v: events %+v, want dumb-init's at verbosity %d", tc.args, tc.env, got.Events, want.Log.Verbosity)
+		}
+		got.Log, want.Log, got.Events = nil, nil, nil
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s %v:\n got %+v\nwant %+v", tc.args, tc.env, got, want)
 		}

@@ -119,3 +119,16 @@ func TestRewrite(t *testing.T) {
 		}
 	}
 }
+
+// Description is glibc's strsignal (as Python's signal.strsignal showed it
+// on Debian 12's glibc 2.36).
+func TestDescription(t *testing.T) {
+	for sig, want := range map[unix.Signal]string{1: "Hangup", 6: "Aborted", 10: "User defined signal 1",
+		15: "Terminated", 17: "Child exited", 19: "Stopped (signal)", 20: "Stopped", 23: "Urgent I/O condition",
+		31: "Bad system call", 34: "Real-time signal 0", 40: "Real-time signal 6", 64: "Real-time signal 30",
+		32: "Unknown signal 32"} {
+		if got := Description(sig); got != want {
+			t.Errorf("Description(%d) = %q, want %q", sig, got, want)
+		}
+	}
+}

@@ -123,15 +123,73 @@ func startChild(cfg *Config, tty, handOver bool) (*os.Process, error) {
 	return p, nil
 }
 
-// releaseTerminal gives up sexton's controlling terminal when sexton leads
-// its session, so that a child in a new session can take it (dumb-init's
-// way). The kernel then sends SIGHUP and SIGCONT to sexton's process group;
-// it reports whether it did, for those two to be dropped.
-func releaseTerminal() bool {
-	if sid, err := unix.Getsid(0); err != nil || sid != os.Getpid() {
-		return false
+// releaseTerminal gives up stdin's terminal in session mode, as dumb-init
+// does (TIOCNOTTY), so that the child's new session can take it: it
+// returns the ioctl's error (ENOTTY when stdin is not sexton's controlling
+// terminal) and whether sexton leads its session. Only then does the
+// terminal become free, and the kernel sends SIGHUP and SIGCONT to sexton's
+// process group, to be dropped once; otherwise sexton only detaches
+// itself, and the terminal stays its session's.
+func releaseTerminal() (leader bool, err error) {
+	if err := unix.IoctlSetInt(0, unix.TIOCNOTTY, 0); err != nil {
+		return false, err
 	}
-	return unix.IoctlSetInt(0, unix.TIOCNOTTY, 0) == nil
+	sid, err := unix.Getsid(0)
+	return err == nil && sid == os.Getpid(), nil
+}
+
+// session is what became of stdin's terminal before the main child
+// started: handOver when sexton released it for the child's new session to
+// take, and ctty, why the child does not get it (see childCtty).
+type session struct {
+	handOver bool
+	ctty     error
+}
+
+// newSession releases stdin's terminal in session mode (Config.Setsid),
+// says so, and arranges for the kernel's SIGHUP and SIGCONT to be dropped
+// when that hands it over.
+func (s *state) newSession() session {
+	if !s.cfg.Setsid {
+		return session{}
+	}
+	leader, err := releaseTerminal()
+	s.emit(s.ev.TerminalReleased(err, leader))
+	ses := session{handOver: err == nil && leader}
+	if ses.handOver {
+		s.swallow = map[unix.Signal]bool{unix.SIGHUP: true, unix.SIGCONT: true}
+	}
+	ses.ctty = childCtty(ses.handOver, err)
+	return ses
+}
+
+// childCtty says why a child in a new session does not get stdin's
+// terminal (nil: it does, handOver): a file that is not a terminal gets
+// the errno of any terminal ioctl (ENOTTY, or EBADF when fd 0 is closed);
+// a terminal that stays sexton's old session's (released, but sexton did
+// not lead that session) cannot be taken without stealing it, EPERM; any
+// other terminal is not sexton's to give (ErrTerminalNotOurs).
+func childCtty(handOver bool, releaseErr error) error {
+	if handOver {
+		return nil
+	}
+	if _, err := unix.IoctlGetTermios(0, unix.TCGETS); err != nil {
+		return err
+	}
+	if releaseErr == nil {
+		return unix.EPERM
+	}
+	return ErrTerminalNotOurs
+}
+
+// leaveStartDir moves sexton to "/" and returns chdir's error.
+func leaveStartDir() error {
+	err := os.Chdir("/")
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // isControllingTerminal reports whether fd is our controlling terminal, the

@@ -35,6 +35,7 @@ type state struct {
 	swallow map[unix.Signal]bool
 	code    int  // the exit code to leave with, valid once finished
 	names   bool // read command names of reaped processes
+	ev      Events
 }
 
 // Run supervises cfg and returns the code sexton should exit with. It is
@@ -42,7 +43,8 @@ type state struct {
 // handlers for every catchable signal.
 func Run(cfg Config) int {
 	reserveThreads()
-	s := &state{cfg: &cfg, log: cfg.Log, pid1: os.Getpid() == 1}
+	s := &state{cfg: &cfg, log: cfg.Log, pid1: os.Getpid() == 1, ev: eventsOf(&cfg)}
+	s.emit(s.ev.Starting())
 	s.names = cfg.WarnOnReap || (s.log != nil && s.log.Verbosity >= int(Debug))
 
 	// Handlers go in before the child starts so that no signal is lost or
@@ -89,11 +91,10 @@ func (s *state) setUp() (int, bool) {
 			s.log.Errorf("cannot register as a child subreaper: %v", err)
 			return ExitUsage, false
 		}
-		s.log.Printf(Debug, "registered as a child subreaper")
+		s.emit(s.ev.Subreaper())
 	}
 	if !s.pid1 && !s.cfg.Subreaper && !s.cfg.NoOrphanWarning {
-		s.log.Warnf("not running as PID 1 and not a child subreaper: orphaned processes " +
-			"will not be reparented to sexton and cannot be reaped; use -s or SEXTON_SUBREAPER=1, or run as PID 1")
+		s.emit(s.ev.NotReaper())
 	}
 	return 0, true
 }
@@ -101,11 +102,8 @@ func (s *state) setUp() (int, bool) {
 // startMain starts the main child; on failure it returns the exit code.
 func (s *state) startMain() (int, bool) {
 	tty := isControllingTerminal(0)
-	handOver := s.cfg.Setsid && tty && releaseTerminal()
-	if handOver {
-		s.swallow = map[unix.Signal]bool{unix.SIGHUP: true, unix.SIGCONT: true}
-	}
-	p, err := startChild(s.cfg, tty, handOver)
+	ses := s.newSession()
+	p, err := startChild(s.cfg, tty, ses.handOver)
 	if err != nil {
 		var ee *ExecError
 		switch {
@@ -120,7 +118,10 @@ func (s *state) startMain() (int, bool) {
 	}
 	s.child = p.Pid
 	_ = p.Release()
-	s.log.Printf(Info, "started %q as pid %d", s.cfg.Args[0], s.child)
+	s.emit(s.ev.Spawned(Child{Name: s.cfg.Args[0], PID: s.child, Setsid: s.cfg.Setsid, CttyErr: ses.ctty}))
+	if s.cfg.ChdirRoot {
+		s.emit(s.ev.LeftStartDir(leaveStartDir()))
+	}
 	return 0, true
 }
 
@@ -136,9 +137,8 @@ func (s *state) loop(sigCh <-chan os.Signal) int {
 	s.reap() // the child may have ended before its SIGCHLD could be queued
 	for {
 		if s.finished && grace == nil && killed == nil {
-			if s.cfg.Grace > 0 || s.cfg.Setsid {
-				s.termGroup()
-			}
+			termed := (s.cfg.Grace > 0 || s.cfg.Setsid) && s.termGroup()
+			s.emit(s.ev.Finished(s.code, termed))
 			if s.cfg.Grace <= 0 || !s.othersLeft() {
 				return s.exit()
 			}
@@ -152,6 +152,7 @@ func (s *state) loop(sigCh <-chan os.Signal) int {
 		select {
 		case v := <-sigCh:
 			sig := v.(syscall.Signal)
+			s.emit(s.ev.Received(sig))
 			if sig == unix.SIGCHLD {
 				s.reap()
 				if poll != nil && !s.othersLeft() {
@@ -178,36 +179,32 @@ func (s *state) loop(sigCh <-chan os.Signal) int {
 
 // exit logs and returns the final exit code.
 func (s *state) exit() int {
-	s.log.Printf(Debug, "exiting with status %d", s.code)
+	s.emit(s.ev.Exiting(s.code))
 	return s.code
 }
 
 // reap collects every ended child.
 func (s *state) reap() {
-	reap.All(s.names, func(e reap.Exit) {
-		if e.PID == s.child && !s.finished {
+	left := reap.All(s.names, func(e reap.Exit) {
+		main := e.PID == s.child && !s.finished
+		s.emit(s.ev.Reaped(e, main))
+		if main {
 			s.finished = true
 			s.code = e.Code()
 			if s.cfg.ZeroExit[s.code] {
 				s.log.Printf(Debug, "exit code %d remapped to 0", s.code)
 				s.code = 0
 			}
-			s.log.Printf(Info, "main child %d %s", e.PID, e.Describe())
-			return
-		}
-		if s.cfg.WarnOnReap {
-			s.log.Warnf("reaped zombie process %d (%s), which %s", e.PID, e.Comm, e.Describe())
-		} else {
-			s.log.Printf(Debug, "reaped process %d (%s), which %s", e.PID, e.Comm, e.Describe())
 		}
 	})
+	s.emit(s.ev.ReapDone(left))
 }
 
 // handle acts on one received signal other than SIGCHLD.
 func (s *state) handle(sig unix.Signal) {
 	if s.swallow[sig] {
 		delete(s.swallow, sig)
-		s.log.Printf(Debug, "%s from releasing the terminal dropped", signals.Name(sig))
+		s.emit(s.ev.HandOff(sig))
 		return
 	}
 	if s.cfg.Pause && !s.finished && (sig == unix.SIGTERM || sig == unix.SIGINT) {
@@ -222,49 +219,52 @@ func (s *state) handle(sig unix.Signal) {
 		// A pause container has no child; passing, say, SIGUSR1 on to
 		// every process of the pod would kill those that do not handle it.
 		s.log.Printf(Debug, "pause: %s ignored", signals.Name(sig))
+	case signals.SelfRaised(sig, signals.Unknown) || !rewritten && !signals.Relayed(sig, signals.Unknown):
+		s.emit(s.ev.NotRelayed(sig))
 	case !ok:
-		s.log.Printf(Debug, "%s dropped by rewrite rule", signals.Name(sig))
-	case !rewritten && !signals.Relayed(sig, signals.Unknown):
-		s.log.Printf(Debug, "%s received, not relayed", signals.Name(sig))
+		s.relay(sig, 0)
 	case s.finished:
 		n := s.signalOthers(to)
 		s.log.Printf(Debug, "%s sent to %d remaining process(es)", signals.Name(to), n)
 	default:
-		s.relay(to)
+		s.relay(sig, to)
 	}
 	if s.cfg.JobControl && (sig == unix.SIGTSTP || sig == unix.SIGTTIN || sig == unix.SIGTTOU) {
-		s.log.Printf(Debug, "suspending with the child")
+		s.emit(s.ev.Suspending())
 		_ = unix.Kill(os.Getpid(), unix.SIGSTOP)
 	}
 }
 
 // termGroup, once the main child has exited, sends what is left of its
-// process group SIGTERM (as rewritten) when signals go to the group. It
-// reaches members that are no longer sexton's descendants, as dumb-init
-// does (even with no grace period, in its session mode); the rest of the
-// shutdown then skips the group.
-func (s *state) termGroup() {
+// process group SIGTERM (as rewritten) when signals go to the group, and
+// reports whether it did (or a rewrite rule dropped it). It reaches
+// members that are no longer sexton's descendants, as dumb-init does (even
+// with no grace period, in its session mode); the rest of the shutdown
+// then skips the group.
+func (s *state) termGroup() bool {
 	if !s.cfg.Group || s.termedGroup || s.child == 0 {
-		return
+		return false
 	}
-	if to, ok := s.cfg.Rewrite.Apply(unix.SIGTERM); ok {
-		s.relay(to)
-	}
+	to, _ := s.cfg.Rewrite.Apply(unix.SIGTERM)
+	s.relay(unix.SIGTERM, to)
 	s.termedGroup = true
+	return true
 }
 
-// relay forwards sig to the main child, or to its process group.
-func (s *state) relay(sig unix.Signal) {
+// relay forwards sig as to (0: dropped by a rewrite rule) to the main
+// child, or to its process group.
+func (s *state) relay(sig, to unix.Signal) {
 	target := s.child
 	if s.cfg.Group {
 		target = -s.child
 	}
-	if err := unix.Kill(target, sig); err != nil {
-		s.log.Printf(Debug, "relaying %s to %d: %v", signals.Name(sig), target, err)
+	s.emit(s.ev.Forwarding(sig, to, target))
+	if to == 0 {
 		return
 	}
-	if target < 0 && sig == unix.SIGTERM {
+	err := unix.Kill(target, to)
+	s.emit(s.ev.Forwarded(sig, to, target, err))
+	if err == nil && target < 0 && to == unix.SIGTERM {
 		s.termedGroup = true
 	}
-	s.log.Printf(Debug, "relayed %s to %d", signals.Name(sig), target)
 }
