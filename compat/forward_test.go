@@ -88,10 +88,12 @@ func TestForwardsSignalsOthersSend(t *testing.T) {
 // TestNoRuntimeSIGURGReachesTheChild: under load, the child gets exactly
 // the SIGURGs that another process sent to the init, and none when none
 // was sent. The Go runtime sends SIGURG to its own threads to preempt a
-// goroutine that has run for 10 ms, which a busy init does: an orphan storm
-// (3000 orphans reparented to the init and reaped) made sexton send itself
-// 32 in one run (measured with the tracefs event signal_generate, filter
-// sig == 23, code -6: tgkill). None of those may reach the child.
+// goroutine that has run for 10 ms, which a busy init does: during this
+// test's orphan storm (1200 orphans reparented to the init and reaped)
+// sexton sent itself 20 to 45 (counted with the tracefs event
+// signal:signal_generate, filter sig == 23, code -6: tgkill). None of those
+// may reach the child; a sexton that forwards every SIGURG fails here (12
+// and 23 recorded where 0 and 5 were sent).
 //
 // The storm runs beside the child; the test sends its SIGURGs one at a
 // time, each waited for, so that none coalesces with another; when the
