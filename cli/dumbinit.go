@@ -29,10 +29,7 @@ var dumbInitLong = []gnuLong{
 // dumbInitRelayed are signals sexton's own policy does not relay but
 // dumb-init does (it forwards every signal it receives but SIGCHLD). They
 // get identity rewrites, which make the supervisor pass them on.
-var dumbInitRelayed = []unix.Signal{
-	unix.SIGILL, unix.SIGTRAP, unix.SIGABRT, unix.SIGBUS, unix.SIGFPE, unix.SIGSEGV, unix.SIGSYS,
-	unix.SIGTTIN, unix.SIGTTOU,
-}
+var dumbInitRelayed = []unix.Signal{unix.SIGTTIN, unix.SIGTTOU}
 
 // dumbInitFormat is the supervisor's Logger.Format for the dumb-init
 // personality: dumb-init prefixes everything it says with "[dumb-init] ".
@@ -49,7 +46,9 @@ func dumbInitFormat(kind, msg string) string { return "[dumb-init] " + msg }
 // group unless -c or DUMB_INIT_SETSID=0; in that setsid mode SIGTSTP,
 // SIGTTIN and SIGTTOU are forwarded as SIGSTOP unless rewritten otherwise;
 // after forwarding any of these three, dumb-init stops itself, so that
-// shell job control works when it is not PID 1; DUMB_INIT_DEBUG=1 is -v.
+// shell job control works when it is not PID 1; DUMB_INIT_DEBUG=1 is -v;
+// once the child has started, dumb-init moves to "/". With -v it says what
+// it does in its own lines (dumbInitEvents).
 func ParseDumbInit(args []string, env Env, version string) (Invocation, *Reply) {
 	inv := Invocation{}
 	c := &inv.Config
@@ -84,11 +83,12 @@ func ParseDumbInit(args []string, env Env, version string) (Invocation, *Reply) 
 	if len(operands) == 0 {
 		return inv, &Reply{Stderr: fmt.Sprintf("Usage: %[1]s [option] program [args]\nTry %[1]s --help for full usage.\n", args[0]), Code: 1}
 	}
+	envDebug, envNoSetsid := false, false
 	if v, ok := env("DUMB_INIT_DEBUG"); ok && v == "1" {
-		debug = true
+		debug, envDebug = true, true
 	}
 	if v, ok := env("DUMB_INIT_SETSID"); ok && v == "0" {
-		setsid = false
+		setsid, envNoSetsid = false, true
 	}
 	grace, err := personalityGrace(env)
 	if err != nil {
@@ -110,15 +110,27 @@ func ParseDumbInit(args []string, env Env, version string) (Invocation, *Reply) 
 			c.Rewrite[s] = unix.SIGSTOP
 		}
 	}
+	remap := signals.Rewrite{}
+	if setsid {
+		for _, s := range []unix.Signal{unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU} {
+			remap[s] = unix.SIGSTOP
+		}
+	}
 	for from, to := range user {
 		c.Rewrite[from] = to
+		remap[from] = to
 	}
 	verbosity := int(supervise.Warn)
 	if debug {
 		verbosity = int(supervise.Debug)
 	}
 	c.Log = &supervise.Logger{Verbosity: verbosity, Format: dumbInitFormat}
+	c.Events = dumbInitEvents{
+		SextonEvents: supervise.SextonEvents{Voice: supervise.VoiceOf(c.Log)},
+		remap:        remap, envDebug: envDebug && debug, envNoSetsid: envNoSetsid && debug,
+	}
 	c.NoOrphanWarning = true // dumb-init warns of no such thing
+	c.ChdirRoot = true
 	return inv, nil
 }
 

@@ -72,13 +72,10 @@ func ParseSexton(args []string, env Env) (Invocation, error) {
 	fs.FlagLong(graceValue{&c.Grace}, "grace", 0, "")
 	fs.FlagLong(&c.Pause, "pause", 0, "")
 
-	if err := applySextonEnv(c, env); err != nil {
-		return inv, err
-	}
-	level, err := envVerbosity(env)
-	if err != nil {
-		return inv, err
-	}
+	// The environment sets defaults, so it is read first, but its errors
+	// wait: --help, --version and --license answer whatever it holds.
+	envErr := applySextonEnv(c, env)
+	level, levelErr := envVerbosity(env)
 	if err := fs.Getopt(append([]string{"sexton"}, args...), nil); err != nil {
 		return inv, &UsageError{Msg: err.Error()}
 	}
@@ -92,9 +89,14 @@ func ParseSexton(args []string, env Env) (Invocation, error) {
 	case license:
 		inv.Action = License
 		return inv, nil
+	case envErr != nil:
+		return inv, envErr
+	case levelErr != nil:
+		return inv, levelErr
 	}
 	c.Log = &supervise.Logger{Verbosity: level + *verbose}
 	c.Args = fs.Args()
+	c.ChdirRoot = true // see docs/compatibility.md, "Working directory"
 	switch {
 	case c.Pause && len(c.Args) > 0:
 		return inv, usagef("--pause runs no command, but %q was given", c.Args[0])

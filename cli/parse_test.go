@@ -23,7 +23,7 @@ func TestParseSexton(t *testing.T) {
 	if err != nil || inv.Config.Subreaper || !inv.Config.Group || inv.Config.Grace != 0 || inv.Config.Setsid || inv.Config.JobControl {
 		t.Errorf("env: %+v, %v", inv.Config, err)
 	}
-	for _, args := range []string{"", "--pause cmd", "--grace -1 cmd", "-e 256 cmd", "--nope cmd"} {
+	for _, args := range []string{"", "--pause cmd", "--grace -1 cmd", "-e 256 cmd", "--nope cmd", "--grace 18446744074 cmd", "--grace 9999999999h cmd"} {
 		if _, err := ParseSexton(strings.Fields(args), envOf()); err == nil {
 			t.Errorf("%q: no error", args)
 		}
@@ -38,6 +38,24 @@ func TestHelpMentionsPersonalities(t *testing.T) {
 	for _, s := range []string{"tini", "docker-init", "dumb-init"} {
 		if !strings.Contains(h, s) {
 			t.Errorf("help does not mention %s", s)
+		}
+	}
+}
+
+// The information flags answer whatever junk the environment holds: a
+// broken SEXTON_GRACE must not hide --help (the way to learn what it takes).
+func TestInformationFlagsIgnoreTheEnvironment(t *testing.T) {
+	junk := envOf("SEXTON_VERBOSITY=loud", "TINI_VERBOSITY=-x", "SEXTON_GRACE=soon")
+	for args, want := range map[string]Action{"--help": Help, "-h": Help, "--version": Version, "--license": License, "-l": License, "-s -h": Help} {
+		inv, err := ParseSexton(strings.Fields(args), junk)
+		if err != nil || inv.Action != want {
+			t.Errorf("%s with junk in the environment: action %v, error %v; want action %v", args, inv.Action, err, want)
+		}
+	}
+	// Running something still reports the junk.
+	for _, env := range []Env{envOf("SEXTON_VERBOSITY=loud"), envOf("SEXTON_GRACE=soon"), envOf("SEXTON_GRACE=18446744074")} {
+		if _, err := ParseSexton([]string{"cmd"}, env); err == nil {
+			t.Errorf("junk in the environment accepted for a run")
 		}
 	}
 }

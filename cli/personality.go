@@ -61,7 +61,7 @@ func mainPersonality(p Personality, version string, args []string, env Env, stdo
 		io.WriteString(stderr, reply.Stderr)
 		return reply.Code
 	}
-	inv.Config.ExecFailed = execFailed(p, inv.Config.Log)
+	inv.Config.ExecFailed = execFailed(p, inv.Config.Log, inv.Config.ZeroExit)
 	inv.Config.Log.W = stderr
 	if p == Tini {
 		// tini writes FATAL and WARN lines to stderr, the rest to stdout.
@@ -72,8 +72,10 @@ func mainPersonality(p Personality, version string, args []string, env Env, stdo
 
 // execFailed reports a command that cannot be executed in the
 // personality's words and with its exit code: tini says "exec NAME failed:
-// REASON" and exits 127 or 126, dumb-init says "NAME: REASON" and exits 2.
-func execFailed(p Personality, log *supervise.Logger) func(*supervise.ExecError) int {
+// REASON" and exits 127 or 126, or 0 when -e lists that code (its forked
+// child exits with it, and -e remaps it like any exit of the child);
+// dumb-init says "NAME: REASON" and exits 2.
+func execFailed(p Personality, log *supervise.Logger, zeroExit map[int]bool) func(*supervise.ExecError) int {
 	return func(ee *supervise.ExecError) int {
 		reason := ee.Err.Error()
 		var errno syscall.Errno
@@ -82,6 +84,9 @@ func execFailed(p Personality, log *supervise.Logger) func(*supervise.ExecError)
 		}
 		if p == Tini {
 			log.Errorf("exec %s failed: %s", ee.Name, reason)
+			if zeroExit[ee.Code] {
+				return 0
+			}
 			return ee.Code
 		}
 		log.Errorf("%s: %s", ee.Name, reason)

@@ -132,6 +132,7 @@ func TestParseTini(t *testing.T) {
 		{args: "tini -e 3x cmd", rep: Reply{Stderr: fmt.Sprintf("[FATAL tini (%d)] Not a valid option for -e: 3x\n", pid), Code: 1}},
 		{args: "tini -p KILL cmd", rep: Reply{Stderr: fmt.Sprintf("[FATAL tini (%d)] Not a valid option for -p: KILL\n", pid), Code: 1}},
 		{args: "tini -p 9 cmd", rep: Reply{Stderr: fmt.Sprintf("[FATAL tini (%d)] Not a valid option for -p: 9\n", pid), Code: 1}},
+		{args: "tini cmd", env: []string{"SEXTON_GRACE=18446744074"}, rep: Reply{Stderr: fmt.Sprintf("[FATAL tini (%d)] SEXTON_GRACE: grace period \"18446744074\" is too long: at most 9223372036 seconds\n", pid), Code: 1}},
 		{args: "tini cmd", env: []string{"SEXTON_GRACE=soon"}, rep: Reply{Stderr: fmt.Sprintf("[FATAL tini (%d)] SEXTON_GRACE: grace period \"soon\" is not a duration such as 5s or 1500ms\n", pid), Code: 1}},
 	} {
 		inv, rep := ParseTini(strings.Fields(tc.args), envOf(tc.env...), "v1")
@@ -156,7 +157,10 @@ func TestParseTini(t *testing.T) {
 		if got.Log.Verbosity != want.Log.Verbosity {
 			t.Errorf("%s %v: verbosity %d, want %d", tc.args, tc.env, got.Log.Verbosity, want.Log.Verbosity)
 		}
-		got.Log, want.Log = nil, nil
+		if ev, ok := got.Events.(tiniEvents); !ok || ev.Voice.Verbosity != want.Log.Verbosity || ev.WarnOnReap != want.WarnOnReap {
+			t.Errorf("%s %v: events %+v, want tini's at verbosity %d", tc.args, tc.env, got.Events, want.Log.Verbosity)
+		}
+		got.Log, want.Log, got.Events = nil, nil, nil
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s %v:\n got %+v\nwant %+v", tc.args, tc.env, got, want)
 		}
@@ -257,7 +261,7 @@ func TestParseDumbInit(t *testing.T) {
 			continue
 		}
 		want := supervise.Config{ZeroExit: map[int]bool{}, Rewrite: stops(base()), Grace: DefaultGrace,
-			Setsid: true, Group: true, JobControl: true, NoOrphanWarning: true, Log: &supervise.Logger{Verbosity: 1}}
+			Setsid: true, Group: true, JobControl: true, NoOrphanWarning: true, ChdirRoot: true, Log: &supervise.Logger{Verbosity: 1}}
 		tc.want(&want)
 		got := inv.Config
 		if got.Log == nil || got.Log.Format == nil || got.Log.Format("debug", "m") != "[dumb-init] m" {
@@ -267,7 +271,10 @@ func TestParseDumbInit(t *testing.T) {
 		if got.Log.Verbosity != want.Log.Verbosity {
 			t.Errorf("%s %v: verbosity %d, want %d", tc.args, tc.env, got.Log.Verbosity, want.Log.Verbosity)
 		}
-		got.Log, want.Log = nil, nil
+		if ev, ok := got.Events.(dumbInitEvents); !ok || ev.Voice.Verbosity != want.Log.Verbosity {
+			t.Errorf("%s %v: events %+v, want dumb-init's at verbosity %d", tc.args, tc.env, got.Events, want.Log.Verbosity)
+		}
+		got.Log, want.Log, got.Events = nil, nil, nil
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s %v:\n got %+v\nwant %+v", tc.args, tc.env, got, want)
 		}
@@ -290,17 +297,24 @@ func TestExecFailed(t *testing.T) {
 		ee     supervise.ExecError
 		stderr string
 		code   int
+		zero   map[int]bool // -e
 	}{
 		{Tini, supervise.ExecError{Name: "/nonexistent", Err: unix.ENOENT, Code: 127},
-			fmt.Sprintf("[FATAL tini (%d)] exec /nonexistent failed: No such file or directory\n", pid), 127},
-		{Tini, supervise.ExecError{Name: "no-such-command", Err: unix.ENOENT, Code: 127},
-			fmt.Sprintf("[FATAL tini (%d)] exec no-such-command failed: No such file or directory\n", pid), 127},
+			fmt.Sprintf("[FATAL tini (%d)] exec /nonexistent failed: No such file or directory\n", pid), 0, map[int]bool{127: true}},
 		{Tini, supervise.ExecError{Name: "/tmp", Err: unix.EACCES, Code: 126},
-			fmt.Sprintf("[FATAL tini (%d)] exec /tmp failed: Permission denied\n", pid), 126},
+			fmt.Sprintf("[FATAL tini (%d)] exec /tmp failed: Permission denied\n", pid), 126, map[int]bool{127: true}},
 		{DumbInit, supervise.ExecError{Name: "/nonexistent", Err: unix.ENOENT, Code: 127},
-			"[dumb-init] /nonexistent: No such file or directory\n", 2},
+			"[dumb-init] /nonexistent: No such file or directory\n", 2, map[int]bool{127: true}},
+		{Tini, supervise.ExecError{Name: "/nonexistent", Err: unix.ENOENT, Code: 127},
+			fmt.Sprintf("[FATAL tini (%d)] exec /nonexistent failed: No such file or directory\n", pid), 127, nil},
+		{Tini, supervise.ExecError{Name: "no-such-command", Err: unix.ENOENT, Code: 127},
+			fmt.Sprintf("[FATAL tini (%d)] exec no-such-command failed: No such file or directory\n", pid), 127, nil},
+		{Tini, supervise.ExecError{Name: "/tmp", Err: unix.EACCES, Code: 126},
+			fmt.Sprintf("[FATAL tini (%d)] exec /tmp failed: Permission denied\n", pid), 126, nil},
+		{DumbInit, supervise.ExecError{Name: "/nonexistent", Err: unix.ENOENT, Code: 127},
+			"[dumb-init] /nonexistent: No such file or directory\n", 2, nil},
 		{DumbInit, supervise.ExecError{Name: "plain", Err: unix.EACCES, Code: 126},
-			"[dumb-init] plain: Permission denied\n", 2},
+			"[dumb-init] plain: Permission denied\n", 2, nil},
 	} {
 		var errs strings.Builder
 		format := tiniFormat
@@ -309,7 +323,7 @@ func TestExecFailed(t *testing.T) {
 		}
 		// Errors show even at verbosity 0, as tini's FATAL lines do.
 		log := &supervise.Logger{Verbosity: 0, Format: format, W: &errs}
-		if code := execFailed(tc.p, log)(&tc.ee); code != tc.code || errs.String() != tc.stderr {
+		if code := execFailed(tc.p, log, tc.zero)(&tc.ee); code != tc.code || errs.String() != tc.stderr {
 			t.Errorf("execFailed(%v, %s) = %d, %q; want %d, %q", tc.p, tc.ee.Name, code, errs.String(), tc.code, tc.stderr)
 		}
 	}

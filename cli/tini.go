@@ -136,6 +136,7 @@ func ParseTini(args []string, env Env, version string) (Invocation, *Reply) {
 	}
 	c.Grace = grace
 	c.Log = &supervise.Logger{Verbosity: verbosity, Format: tiniFormat}
+	c.Events = newTiniEvents(verbosity, c.WarnOnReap)
 	return inv, nil
 }
 

@@ -96,7 +96,13 @@ type result struct {
 // variables and returns its exit code and output.
 func run(t *testing.T, im impl, env []string, args ...string) result {
 	t.Helper()
-	cmd := &exec.Cmd{Path: im.path, Args: append([]string{im.argv0}, args...)}
+	return runIn(t, im, "", env, args...)
+}
+
+// runIn is run in the working directory dir ("" for the test's).
+func runIn(t *testing.T, im impl, dir string, env []string, args ...string) result {
+	t.Helper()
+	cmd := &exec.Cmd{Path: im.path, Args: append([]string{im.argv0}, args...), Dir: dir}
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

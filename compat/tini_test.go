@@ -102,6 +102,8 @@ func TestTiniNotPID1(t *testing.T) {
 		{[]string{"TINI_VERBOSITY=0"}, []string{"/nonexistent"}},
 		{nil, []string{"/nonexistent"}},
 		{nil, []string{"/etc"}},
+		{nil, []string{"-s", "-e", "127", "/nonexistent"}},
+		{nil, []string{"-s", "-e", "126", "/etc"}},
 		{nil, []string{"-s", "--", "sh", "-c", "exit 7"}},
 		{nil, []string{"-s", "-e", "7", "--", "sh", "-c", "exit 7"}},
 		{nil, []string{"-s", "-e", "7", "-e", "137", "--", "sh", "-c", "kill -KILL $$"}},
@@ -156,6 +158,12 @@ func TestTiniExitCodes(t *testing.T) {
 		{"-e", "3", "-e", "4", "--", "sh", "-c", "exit 4"},
 		{"--", "/nonexistent"},
 		{"--", plain},
+		// -e applies to the exit code of a failed exec too (tini's
+		// forked child exits with it).
+		{"-e", "127", "--", "/nonexistent"},
+		{"-e", "127", "--", "no-such-command-in-path"},
+		{"-e", "126", "--", plain},
+		{"-e", "127", "--", plain},
 	}
 	for _, pair := range tinis(t) {
 		for _, args := range cases {

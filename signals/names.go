@@ -99,3 +99,31 @@ func parseRealtime(u string) (unix.Signal, bool) {
 	}
 	return unix.Signal(n), true
 }
+
+// descriptions are glibc's strsignal texts for the classic signals.
+var descriptions = map[unix.Signal]string{
+	unix.SIGHUP: "Hangup", unix.SIGINT: "Interrupt", unix.SIGQUIT: "Quit", unix.SIGILL: "Illegal instruction",
+	unix.SIGTRAP: "Trace/breakpoint trap", unix.SIGABRT: "Aborted", unix.SIGBUS: "Bus error",
+	unix.SIGFPE: "Floating point exception", unix.SIGKILL: "Killed", unix.SIGUSR1: "User defined signal 1",
+	unix.SIGSEGV: "Segmentation fault", unix.SIGUSR2: "User defined signal 2", unix.SIGPIPE: "Broken pipe",
+	unix.SIGALRM: "Alarm clock", unix.SIGTERM: "Terminated", unix.SIGSTKFLT: "Stack fault",
+	unix.SIGCHLD: "Child exited", unix.SIGCONT: "Continued", unix.SIGSTOP: "Stopped (signal)",
+	unix.SIGTSTP: "Stopped", unix.SIGTTIN: "Stopped (tty input)", unix.SIGTTOU: "Stopped (tty output)",
+	unix.SIGURG: "Urgent I/O condition", unix.SIGXCPU: "CPU time limit exceeded",
+	unix.SIGXFSZ: "File size limit exceeded", unix.SIGVTALRM: "Virtual timer expired",
+	unix.SIGPROF: "Profiling timer expired", unix.SIGWINCH: "Window changed", unix.SIGIO: "I/O possible",
+	unix.SIGPWR: "Power failure", unix.SIGSYS: "Bad system call",
+}
+
+// Description is the C library's description of sig, as glibc's
+// strsignal gives it ("Terminated", "User defined signal 1", "Real-time
+// signal 2"); tini's messages quote it.
+func Description(sig unix.Signal) string {
+	if d, ok := descriptions[sig]; ok {
+		return d
+	}
+	if sig >= rtMin && sig <= Max {
+		return fmt.Sprintf("Real-time signal %d", sig-rtMin)
+	}
+	return fmt.Sprintf("Unknown signal %d", int(sig))
+}

@@ -13,56 +13,77 @@ var notRelayed = map[unix.Signal]string{
 	unix.SIGKILL: "cannot be caught",
 	unix.SIGSTOP: "cannot be caught",
 	unix.SIGCHLD: "drives reaping",
-	unix.SIGURG:  "the Go runtime sends it to itself for preemption",
-	unix.SIGPIPE: "raised by sexton's own writes to a broken stdout/stderr; relaying it would kill the child",
-	unix.SIGTTIN: "job-control noise for a background init, dropped as tini does",
-	unix.SIGTTOU: "job-control noise for a background init, dropped as tini does",
-	unix.SIGILL:  "synchronous fault signal, not relayed (as tini)",
-	unix.SIGTRAP: "synchronous fault signal, not relayed (as tini)",
-	unix.SIGABRT: "synchronous fault signal, not relayed (as tini)",
-	unix.SIGBUS:  "synchronous fault signal, not relayed (as tini)",
-	unix.SIGFPE:  "synchronous fault signal, not relayed (as tini)",
-	unix.SIGSEGV: "synchronous fault signal, not relayed (as tini)",
-	unix.SIGSYS:  "synchronous fault signal, not relayed (as tini)",
-	32:           "reserved by the Go runtime and glibc, cannot be caught",
-	33:           "reserved by the Go runtime and glibc, cannot be caught",
-	34:           "reserved by the Go runtime (musl's SIGSYNCCALL), cannot be caught",
+	unix.SIGTTIN: "job-control noise for a background init, dropped as tini does (the dumb-init personality forwards it)",
+	unix.SIGTTOU: "job-control noise for a background init, dropped as tini does (the dumb-init personality forwards it)",
+	32:           "reserved by glibc (SIGCANCEL) and left to the Go runtime, as tini cannot catch it either",
+	33:           "reserved by glibc (SIGSETXID) and the Go runtime's per-thread system calls, as tini cannot catch it either",
 }
 
-// uncatchable are the signals a Go program cannot install a handler for.
-var uncatchable = map[unix.Signal]bool{unix.SIGKILL: true, unix.SIGSTOP: true, unix.SIGURG: true, 32: true, 33: true, 34: true}
+// selfRaised lists the signals that sexton's own process raises for
+// itself, which are passed on only when another process sent them.
+var selfRaised = map[unix.Signal]string{
+	unix.SIGURG:  "the Go runtime sends it to sexton's own threads for preemption",
+	unix.SIGPIPE: "sexton's own write to a broken stdout or stderr raises it",
+}
 
-// Relayed reports whether sexton forwards sig to its child.
-func Relayed(sig unix.Signal) bool {
+// Origin is where a received signal came from, as far as the receiver can
+// tell (from the siginfo's si_pid).
+type Origin int
+
+// The origins.
+const (
+	// Unknown: the receiver cannot tell (os/signal does not say).
+	Unknown Origin = iota
+	// Self: sexton's own process (si_pid is sexton's PID): the Go
+	// runtime's preemption SIGURG, the kernel's SIGPIPE for sexton's own
+	// write to a broken pipe.
+	Self
+	// Other: anyone else: another process, or the kernel on its behalf
+	// (si_pid 0 for a sender outside sexton's PID namespace, or a terminal).
+	Other
+)
+
+// Relayed reports whether sexton forwards sig, received from origin, to its
+// child when no rewrite rule names it. The fault signals (SIGSEGV, SIGBUS,
+// ...) count as sent: a real fault in sexton crashes it before any policy
+// is asked.
+func Relayed(sig unix.Signal, from Origin) bool {
+	if SelfRaised(sig, from) {
+		return false
+	}
 	_, no := notRelayed[sig]
 	return !no && sig >= 1 && sig <= Max
 }
 
-// Catchable returns every signal sexton installs a handler for: all it
-// relays plus those it must receive to stay alive (a Go program without a
-// handler dies of SIGTERM or crashes on a user-sent SIGSEGV, even as PID 1).
-// SIGURG is left to the runtime, which ignores it by default.
-func Catchable() []unix.Signal {
-	var out []unix.Signal
-	for s := unix.Signal(1); s <= Max; s++ {
-		if !uncatchable[s] {
-			out = append(out, s)
-		}
-	}
-	return out
+// SelfRaised reports whether sig, received from origin, may be one that
+// sexton's own process raised for itself (SIGURG, SIGPIPE), which must
+// never reach the child, whatever the rewrite rules say. Of unknown origin
+// it may be, so it is not passed on.
+func SelfRaised(sig unix.Signal, from Origin) bool {
+	_, own := selfRaised[sig]
+	return own && from != Other
 }
 
 // NotRelayedReasons describes, one line each, the signals that are not
-// forwarded; used by --help and the docs.
+// forwarded, or only when another process sent them; used by --help and
+// the docs.
 func NotRelayedReasons() []string {
 	var sigs []int
 	for s := range notRelayed {
 		sigs = append(sigs, int(s))
 	}
+	for s := range selfRaised {
+		sigs = append(sigs, int(s))
+	}
 	sort.Ints(sigs)
 	out := make([]string, 0, len(sigs))
 	for _, s := range sigs {
-		out = append(out, fmt.Sprintf("%s (%d): %s", Name(unix.Signal(s)), s, notRelayed[unix.Signal(s)]))
+		sig := unix.Signal(s)
+		if why, ok := selfRaised[sig]; ok {
+			out = append(out, fmt.Sprintf("%s (%d), when sexton raised it itself: %s; one sent by another process is forwarded", Name(sig), s, why))
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s (%d): %s", Name(sig), s, notRelayed[sig]))
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package signals
 
 import (
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -37,30 +38,49 @@ func TestNameRoundTrips(t *testing.T) {
 	}
 }
 
+// The forwarding policy (issue 11): every signal a process can send is
+// forwarded, the fault signals included (docker kill -s SEGV), except
+// SIGCHLD, the uncatchable ones, SIGTTIN/SIGTTOU and 32-33; SIGURG and
+// SIGPIPE only when another process sent them, never when sexton's own
+// process raised them or the receiver cannot tell.
 func TestRelayPolicy(t *testing.T) {
 	for _, s := range []unix.Signal{unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1,
-		unix.SIGUSR2, unix.SIGWINCH, unix.SIGCONT, unix.SIGTSTP, unix.SIGALRM, 35, 64} {
-		if !Relayed(s) {
-			t.Errorf("%s is not relayed", Name(s))
+		unix.SIGUSR2, unix.SIGWINCH, unix.SIGCONT, unix.SIGTSTP, unix.SIGALRM, 34, 35, 64,
+		unix.SIGILL, unix.SIGTRAP, unix.SIGABRT, unix.SIGBUS, unix.SIGFPE, unix.SIGSEGV, unix.SIGSYS,
+		unix.SIGURG, unix.SIGPIPE} {
+		if !Relayed(s, Other) {
+			t.Errorf("%s sent by another process is not relayed", Name(s))
 		}
 	}
-	for _, s := range []unix.Signal{unix.SIGCHLD, unix.SIGKILL, unix.SIGSTOP, unix.SIGURG, unix.SIGPIPE, unix.SIGTTIN,
-		unix.SIGTTOU, unix.SIGSEGV, 32, 33, 34, 0, 65} {
-		if Relayed(s) {
-			t.Errorf("%s is relayed", Name(s))
+	for _, s := range []unix.Signal{unix.SIGCHLD, unix.SIGKILL, unix.SIGSTOP, unix.SIGTTIN,
+		unix.SIGTTOU, 32, 33, 0, 65} {
+		for _, from := range []Origin{Other, Self, Unknown} {
+			if Relayed(s, from) {
+				t.Errorf("%s is relayed (origin %d)", Name(s), from)
+			}
 		}
 	}
-	caught := map[unix.Signal]bool{}
-	for _, s := range Catchable() {
-		caught[s] = true
-	}
-	for s := unix.Signal(1); s <= Max; s++ {
-		if Relayed(s) && !caught[s] {
-			t.Errorf("%s is relayed but not caught", Name(s))
+	for _, s := range []unix.Signal{unix.SIGURG, unix.SIGPIPE} {
+		for _, from := range []Origin{Self, Unknown} {
+			if Relayed(s, from) || !SelfRaised(s, from) {
+				t.Errorf("%s of origin %d: relayed %v, self-raised %v", Name(s), from, Relayed(s, from), SelfRaised(s, from))
+			}
+		}
+		if SelfRaised(s, Other) {
+			t.Errorf("%s from another process counts as self-raised", Name(s))
 		}
 	}
-	if caught[unix.SIGURG] || caught[unix.SIGKILL] {
-		t.Error("Catchable lists SIGURG or SIGKILL")
+	if SelfRaised(unix.SIGTERM, Self) || SelfRaised(unix.SIGSEGV, Unknown) {
+		t.Error("SIGTERM or SIGSEGV counts as self-raised")
+	}
+	reasons := strings.Join(NotRelayedReasons(), "\n")
+	for _, want := range []string{"SIGURG (23), when sexton raised it itself", "SIGPIPE (13), when sexton raised it itself", "SIGCHLD (17): drives reaping"} {
+		if !strings.Contains(reasons, want) {
+			t.Errorf("NotRelayedReasons lacks %q:\n%s", want, reasons)
+		}
+	}
+	if strings.Contains(reasons, "SIGSEGV") || strings.Contains(reasons, "SIGABRT") {
+		t.Errorf("NotRelayedReasons lists a fault signal:\n%s", reasons)
 	}
 }
 
@@ -84,6 +104,19 @@ func TestRewrite(t *testing.T) {
 	for _, bad := range []string{"TERM", "TERM:", ":QUIT", "TERM:NOPE", "99:1"} {
 		if err := (Rewrite{}).Set(bad); err == nil {
 			t.Errorf("Set(%q) accepted", bad)
+		}
+	}
+}
+
+// Description is glibc's strsignal (as Python's signal.strsignal showed it
+// on Debian 12's glibc 2.36).
+func TestDescription(t *testing.T) {
+	for sig, want := range map[unix.Signal]string{1: "Hangup", 6: "Aborted", 10: "User defined signal 1",
+		15: "Terminated", 17: "Child exited", 19: "Stopped (signal)", 20: "Stopped", 23: "Urgent I/O condition",
+		31: "Bad system call", 34: "Real-time signal 0", 40: "Real-time signal 6", 64: "Real-time signal 30",
+		32: "Unknown signal 32"} {
+		if got := Description(sig); got != want {
+			t.Errorf("Description(%d) = %q, want %q", sig, got, want)
 		}
 	}
 }

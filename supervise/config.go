@@ -53,6 +53,13 @@ type Config struct {
 	// a personality's own words, and returns the exit code; by default the
 	// error is logged and its Code (126 or 127) returned.
 	ExecFailed func(*ExecError) int
+	// ChdirRoot makes sexton move to "/" once the child has started (in
+	// the directory sexton was started in), so that sexton holds no
+	// reference to that directory (dumb-init's behaviour).
+	ChdirRoot bool
+	// Events, if set, says the supervisor's events in a personality's
+	// words; nil means sexton's own (SextonEvents with Log's voice).
+	Events Events
 	// Log receives diagnostics.
 	Log *Logger
 }

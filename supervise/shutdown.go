@@ -36,9 +36,8 @@ func (d *shutdown) step(s *state, reaped bool) (code int, done bool) {
 	now := time.Now()
 	switch d.phase {
 	case 0:
-		if s.cfg.Grace > 0 || s.cfg.Setsid {
-			s.termGroup()
-		}
+		termed := (s.cfg.Grace > 0 || s.cfg.Setsid) && s.termGroup()
+		s.emit(s.ev.Finished(s.code, termed))
 		if s.cfg.Grace <= 0 || !s.othersLeft() {
 			return s.exit(), true
 		}

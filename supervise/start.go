@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -33,9 +32,16 @@ func (e *ExecError) Error() string {
 // defaultPath is the search path execvp uses when PATH is unset.
 const defaultPath = "/bin:/usr/bin"
 
+// shell runs what execvp finds executable but not in a format the kernel
+// knows (glibc's _PATH_BSHELL).
+const shell = "/bin/sh"
+
 // lookPath finds name the way execvp does: a name with a slash is used as it
-// is; otherwise each PATH entry is tried, and a file found but not
-// executable makes the result "permission denied" rather than "not found".
+// is; otherwise each PATH entry is tried, an empty entry (or an empty PATH)
+// meaning the current directory, and a file found but not executable makes
+// the result "permission denied" rather than "not found". The path is
+// built as glibc builds it (DIR/NAME, or NAME for an empty entry), as the
+// program sees it in $0 when it is a script run by /bin/sh.
 func lookPath(name string) (string, error) {
 	if name == "" {
 		return "", &ExecError{Name: name, Err: unix.ENOENT, Code: 127}
@@ -48,11 +54,11 @@ func lookPath(name string) (string, error) {
 		path = defaultPath
 	}
 	denied := false
-	for _, dir := range filepath.SplitList(path) {
-		if dir == "" {
-			dir = "."
+	for _, dir := range strings.Split(path, ":") {
+		p := name
+		if dir != "" {
+			p = dir + "/" + name
 		}
-		p := filepath.Join(dir, name)
 		st, err := os.Stat(p)
 		if err != nil || st.IsDir() {
 			continue
@@ -100,11 +106,13 @@ func startChild(cfg *Config, tty, handOver bool) (*os.Process, error) {
 	default:
 		attr.Setpgid = true
 	}
-	p, err := os.StartProcess(path, cfg.Args, &os.ProcAttr{
-		Env:   cfg.Env,
-		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
-		Sys:   attr,
-	})
+	pa := &os.ProcAttr{Env: cfg.Env, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}, Sys: attr}
+	p, err := os.StartProcess(path, cfg.Args, pa)
+	if errors.Is(err, unix.ENOEXEC) && cfg.Path == "" {
+		// An executable file the kernel cannot run (a script without
+		// "#!"): execvp runs it with the shell, and so does sexton.
+		p, err = os.StartProcess(shell, append([]string{shell, path}, cfg.Args[1:]...), pa)
+	}
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
@@ -115,15 +123,73 @@ func startChild(cfg *Config, tty, handOver bool) (*os.Process, error) {
 	return p, nil
 }
 
-// releaseTerminal gives up sexton's controlling terminal when sexton leads
-// its session, so that a child in a new session can take it (dumb-init's
-// way). The kernel then sends SIGHUP and SIGCONT to sexton's process group;
-// it reports whether it did, for those two to be dropped.
-func releaseTerminal() bool {
-	if sid, err := unix.Getsid(0); err != nil || sid != os.Getpid() {
-		return false
+// releaseTerminal gives up stdin's terminal in session mode, as dumb-init
+// does (TIOCNOTTY), so that the child's new session can take it: it
+// returns the ioctl's error (ENOTTY when stdin is not sexton's controlling
+// terminal) and whether sexton leads its session. Only then does the
+// terminal become free, and the kernel sends SIGHUP and SIGCONT to sexton's
+// process group, to be dropped once; otherwise sexton only detaches
+// itself, and the terminal stays its session's.
+func releaseTerminal() (leader bool, err error) {
+	if err := unix.IoctlSetInt(0, unix.TIOCNOTTY, 0); err != nil {
+		return false, err
 	}
-	return unix.IoctlSetInt(0, unix.TIOCNOTTY, 0) == nil
+	sid, err := unix.Getsid(0)
+	return err == nil && sid == os.Getpid(), nil
+}
+
+// session is what became of stdin's terminal before the main child
+// started: handOver when sexton released it for the child's new session to
+// take, and ctty, why the child does not get it (see childCtty).
+type session struct {
+	handOver bool
+	ctty     error
+}
+
+// newSession releases stdin's terminal in session mode (Config.Setsid),
+// says so, and arranges for the kernel's SIGHUP and SIGCONT to be dropped
+// when that hands it over.
+func (s *state) newSession() session {
+	if !s.cfg.Setsid {
+		return session{}
+	}
+	leader, err := releaseTerminal()
+	s.emit(s.ev.TerminalReleased(err, leader))
+	ses := session{handOver: err == nil && leader}
+	if ses.handOver {
+		s.swallow = map[unix.Signal]bool{unix.SIGHUP: true, unix.SIGCONT: true}
+	}
+	ses.ctty = childCtty(ses.handOver, err)
+	return ses
+}
+
+// childCtty says why a child in a new session does not get stdin's
+// terminal (nil: it does, handOver): a file that is not a terminal gets
+// the errno of any terminal ioctl (ENOTTY, or EBADF when fd 0 is closed);
+// a terminal that stays sexton's old session's (released, but sexton did
+// not lead that session) cannot be taken without stealing it, EPERM; any
+// other terminal is not sexton's to give (ErrTerminalNotOurs).
+func childCtty(handOver bool, releaseErr error) error {
+	if handOver {
+		return nil
+	}
+	if _, err := unix.IoctlGetTermios(0, unix.TCGETS); err != nil {
+		return err
+	}
+	if releaseErr == nil {
+		return unix.EPERM
+	}
+	return ErrTerminalNotOurs
+}
+
+// leaveStartDir moves sexton to "/" and returns chdir's error.
+func leaveStartDir() error {
+	err := os.Chdir("/")
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // isControllingTerminal reports whether fd is our controlling terminal, the

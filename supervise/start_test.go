@@ -35,4 +35,47 @@ func TestLookPath(t *testing.T) {
 			t.Errorf("lookPath(%q) = %v, want exit code %d", name, err, code)
 		}
 	}
+	// An empty entry, or an empty PATH, is the current directory; the path
+	// is glibc's DIR/NAME, not cleaned.
+	t.Chdir(dir)
+	for path, want := range map[string]string{"": "tool", "/nonexistent:": "tool", ":/bin": "tool", dir + "/": dir + "//tool"} {
+		t.Setenv("PATH", path)
+		if p, err := lookPath("tool"); err != nil || p != want {
+			t.Errorf("PATH=%q: lookPath(tool) = %q, %v; want %q", path, p, err, want)
+		}
+	}
+	t.Setenv("PATH", "/nonexistent")
+	if p, err := lookPath("tool"); err == nil {
+		t.Errorf("PATH=/nonexistent: lookPath(tool) = %q, found in the current directory", p)
+	}
+}
+
+// A file that is executable but not a program the kernel can run (a
+// script without "#!") runs with /bin/sh, which gets its path as $0, as
+// execvp does it; with Config.Path set (exec, not execvp), it does not.
+func TestStartChildRunsScriptsWithTheShell(t *testing.T) {
+	dir := t.TempDir()
+	script, out := filepath.Join(dir, "entrypoint"), filepath.Join(dir, "out")
+	if err := os.WriteFile(script, []byte("echo \"$0 $*\" > "+out+"\nexit 4\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p, err := startChild(&Config{Args: []string{script, "a", "b"}}, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := p.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ExitCode() != 4 {
+		t.Errorf("exit code %d, want the script's 4", st.ExitCode())
+	}
+	if b, _ := os.ReadFile(out); string(b) != script+" a b\n" {
+		t.Errorf("the script wrote %q, want %q", b, script+" a b\n")
+	}
+	_, err = startChild(&Config{Path: script, Args: []string{"entrypoint"}}, false, false)
+	var ee *ExecError
+	if !errors.As(err, &ee) || ee.Code != 126 {
+		t.Errorf("with Config.Path: %v, want exec format error (126)", err)
+	}
 }

@@ -34,6 +34,7 @@ type state struct {
 	owed [signals.Max + 1]int
 	stop shutdown
 	w    waiter
+	ev   Events
 }
 
 // Run supervises cfg and returns the code sexton should exit with. It is
@@ -42,7 +43,7 @@ type state struct {
 // catches them earlier still, before it parses its command line; a program
 // that calls Run from a library gets them caught here).
 func Run(cfg Config) int {
-	s := &state{cfg: &cfg, log: cfg.Log, pid1: os.Getpid() == 1}
+	s := &state{cfg: &cfg, log: cfg.Log, pid1: os.Getpid() == 1, ev: eventsOf(&cfg)}
 	s.names = cfg.WarnOnReap || (s.log != nil && s.log.Verbosity >= int(Debug))
 	if err := sigcatch.Install(); err != nil {
 		var se *sigcatch.Error
@@ -58,6 +59,7 @@ func Run(cfg Config) int {
 	}
 	s.log.start()
 	defer s.log.flush()
+	s.emit(s.ev.Starting())
 	if !s.reserveThreads() {
 		return ExitUsage
 	}
@@ -119,11 +121,10 @@ func (s *state) setUp() (int, bool) {
 			s.log.Errorf("cannot register as a child subreaper: %v", err)
 			return ExitUsage, false
 		}
-		s.log.Printf(Debug, "registered as a child subreaper")
+		s.emit(s.ev.Subreaper())
 	}
 	if !s.pid1 && !s.cfg.Subreaper && !s.cfg.NoOrphanWarning {
-		s.log.Warnf("not running as PID 1 and not a child subreaper: orphaned processes " +
-			"will not be reparented to sexton and cannot be reaped; use -s or SEXTON_SUBREAPER=1, or run as PID 1")
+		s.emit(s.ev.NotReaper())
 	}
 	return 0, true
 }
@@ -131,11 +132,8 @@ func (s *state) setUp() (int, bool) {
 // startMain starts the main child; on failure it returns the exit code.
 func (s *state) startMain() (int, bool) {
 	tty := isControllingTerminal(0)
-	handOver := s.cfg.Setsid && tty && releaseTerminal()
-	if handOver {
-		s.swallow = map[unix.Signal]bool{unix.SIGHUP: true, unix.SIGCONT: true}
-	}
-	p, err := startChild(s.cfg, tty, handOver)
+	ses := s.newSession()
+	p, err := startChild(s.cfg, tty, ses.handOver)
 	if err != nil {
 		var ee *ExecError
 		isExec := errors.As(err, &ee)
@@ -159,7 +157,10 @@ func (s *state) startMain() (int, bool) {
 	}
 	s.child = p.Pid
 	_ = p.Release()
-	s.log.Printf(Info, "started %q as pid %d", s.cfg.Args[0], s.child)
+	s.emit(s.ev.Spawned(Child{Name: s.cfg.Args[0], PID: s.child, Setsid: s.cfg.Setsid, CttyErr: ses.ctty}))
+	if s.cfg.ChdirRoot {
+		s.emit(s.ev.LeftStartDir(leaveStartDir()))
+	}
 	return 0, true
 }
 
@@ -174,6 +175,9 @@ const relayBatch = 256
 func (s *state) loop() int {
 	for {
 		sigcatch.Take(s.take)
+		if s.owed[unix.SIGCHLD] > 0 {
+			s.emit(s.ev.Received(unix.SIGCHLD))
+		}
 		reaped := s.reap()
 		more := s.act()
 		if code, done := s.stop.step(s, reaped); done {
@@ -212,29 +216,25 @@ func (s *state) act() (more bool) {
 
 // exit logs and returns the final exit code.
 func (s *state) exit() int {
-	s.log.Printf(Debug, "exiting with status %d", s.code)
+	s.emit(s.ev.Exiting(s.code))
 	return s.code
 }
 
 // reap collects every ended child and reports whether it collected any.
 func (s *state) reap() (any bool) {
-	reap.All(s.names, func(e reap.Exit) {
+	left := reap.All(s.names, func(e reap.Exit) {
 		any = true
-		if e.PID == s.child && !s.finished {
+		main := e.PID == s.child && !s.finished
+		s.emit(s.ev.Reaped(e, main))
+		if main {
 			s.finished = true
 			s.code = e.Code()
 			if s.cfg.ZeroExit[s.code] {
 				s.log.Printf(Debug, "exit code %d remapped to 0", s.code)
 				s.code = 0
 			}
-			s.log.Printf(Info, "main child %d %s", e.PID, e.Describe())
-			return
-		}
-		if s.cfg.WarnOnReap {
-			s.log.Warnf("reaped zombie process %d (%s), which %s", e.PID, e.Comm, e.Describe())
-		} else {
-			s.log.Printf(Debug, "reaped process %d (%s), which %s", e.PID, e.Comm, e.Describe())
 		}
 	})
+	s.emit(s.ev.ReapDone(left))
 	return any
 }

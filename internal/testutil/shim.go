@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"runtime"
 	"syscall"
 
@@ -40,7 +39,9 @@ func runShim() {
 		shimFail("%v", err)
 	}
 	for _, s := range cfg.Ignore {
-		signal.Ignore(syscall.Signal(s))
+		if err := ignoreSignal(s); err != nil {
+			shimFail("ignoring signal %d: %v", s, err)
+		}
 	}
 	// The mask is per thread: block on this thread and exec from it.
 	runtime.LockOSThread()

@@ -25,6 +25,8 @@ import (
 //	                   append the name of each signal received to FILE;
 //	                   with CHILDFILE, first start a second recorder in
 //	                   the same process group writing there
+//	sigrecordall FILE  record every signal, SIGURG and SIGPIPE included
+//	                   (see sigrecordall.go)
 func runTool(name string, args []string) int {
 	switch name {
 	case "orphans":
@@ -35,6 +37,8 @@ func runTool(name string, args []string) int {
 		return forkFlood(time.Duration(secs) * time.Second)
 	case "sigrecord":
 		return sigRecord(args)
+	case "sigrecordall":
+		return sigRecordAll(args[0])
 	}
 	fmt.Fprintf(os.Stderr, "testutil: unknown tool %q\n", name)
 	return 100
