@@ -117,6 +117,11 @@ func forkFlood(d time.Duration) int {
 	return 0
 }
 
+// MarkerSignal is a real-time signal that sigrecord records too: sent last,
+// it is delivered after any standard signal still pending, so once it is
+// recorded so is everything sent before it.
+const MarkerSignal = unix.Signal(40)
+
 // sigRecord appends every signal it gets to a file, one name a line, and
 // never exits by itself. FILE.ready appears once it is listening (and, with
 // CHILDFILE, once its child recorder in the same process group is too).
@@ -133,7 +138,7 @@ func sigRecord(args []string) int {
 			return 1
 		}
 	}
-	var sigs []os.Signal
+	sigs := []os.Signal{MarkerSignal}
 	for s := unix.Signal(1); s < 32; s++ {
 		if s != unix.SIGKILL && s != unix.SIGSTOP && s != unix.SIGCHLD && s != unix.SIGURG {
 			sigs = append(sigs, s)
