@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -38,6 +37,8 @@ type NS struct {
 	done   chan struct{}
 	err    error // Wait's result, valid once done is closed
 	exited time.Time
+	// exitedMono is when Wait returned, CLOCK_MONOTONIC ns (the workload's clock).
+	exitedMono int64
 }
 
 // startNS starts argv as PID 1 of a new PID namespace, through the helper's
@@ -82,6 +83,7 @@ func startNS(env *Env, argv []string, cgroup, logPath string) (*NS, error) {
 	ns := &NS{Pid: cmd.Process.Pid, cmd: cmd, stdin: inW, stdout: outR, lines: bufio.NewReader(outR), done: make(chan struct{})}
 	go func() {
 		ns.err = cmd.Wait()
+		ns.exitedMono = monoNow()
 		ns.exited = time.Now()
 		close(ns.done)
 	}()
@@ -231,44 +233,62 @@ func childrenOf(pid int) ([]int, error) {
 	return out, nil
 }
 
-// childCounter counts the children of a process cheaply and repeatedly.
-type childCounter struct {
-	pid   int
+// childLister lists the children of a namespace's PID 1 cheaply and
+// repeatedly, as PIDs of that namespace (read through its own /proc).
+type childLister struct {
+	proc  string // the namespace's /proc, seen from here
 	tasks []string
 	buf   []byte
 	calls int
 }
 
-// count returns how many children the process has (all threads together).
-func (c *childCounter) count() int {
+func newChildLister(pid1 int) *childLister {
+	return &childLister{proc: fmt.Sprintf("/proc/%d/root/proc", pid1), buf: make([]byte, 1<<20)}
+}
+
+// list appends to dst the children of every thread of PID 1.
+func (c *childLister) list(dst []int) []int {
 	if c.calls%100 == 0 || len(c.tasks) == 0 { // threads rarely come and go
-		c.tasks, _ = filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", c.pid))
+		c.tasks, _ = filepath.Glob(c.proc + "/1/task/*/children")
 	}
 	c.calls++
-	if c.buf == nil {
-		c.buf = make([]byte, 1<<20)
-	}
-	total := 0
 	for _, t := range c.tasks {
 		f, err := os.Open(t)
 		if err != nil {
 			continue
 		}
-		for {
-			n, err := f.Read(c.buf)
-			total += countEntries(c.buf[:n])
+		total := 0
+		for total < len(c.buf) {
+			n, err := f.Read(c.buf[total:])
+			total += n
 			if err != nil || n == 0 {
 				break
 			}
 		}
 		f.Close()
+		dst = parseEntries(dst, c.buf[:total])
 	}
-	return total
+	return dst
 }
 
-// countEntries counts the entries of a children file: the kernel prints
-// each as "PID " (space-terminated).
-func countEntries(b []byte) int { return bytes.Count(b, []byte{' '}) }
+// parseEntries appends the PIDs of a children file to dst: the kernel
+// prints each as "PID " (space-terminated).
+func parseEntries(dst []int, b []byte) []int {
+	n, in := 0, false
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			n, in = n*10+int(c-'0'), true
+		case in:
+			dst = append(dst, n)
+			n, in = 0, false
+		}
+	}
+	if in {
+		dst = append(dst, n)
+	}
+	return dst
+}
 
 // zombiesUnder counts the processes in state Z among the descendants of pid,
 // by a full scan of /proc (exact, slower than childCounter).
