@@ -453,18 +453,22 @@ func memorySection(b *strings.Builder, res *Results) {
 	t := &table{head: []string{"init", "peak RSS at rest", "after SIGUSR1s", "after the storm", "smallest memory limit", "usage at the limit", "just below", "probes"}}
 	for _, in := range res.Env.Inits {
 		idle, sig, storm := "–", "–", "–"
-		if f := findFootprint(res, in.Name); f != nil {
+		if f := findFootprint(res, in.Name); f != nil && f.HWM > 0 {
 			idle = fmtBytes(f.HWM)
 		}
-		if s := findSignal(res.Signals, in.Name); s != nil {
+		if s := findSignal(res.Signals, in.Name); s != nil && s.HWM > 0 {
 			sig = fmtBytes(s.HWM)
 		}
 		if runs := res.Storm[in.Name][firstSize(res)]; len(runs) > 0 {
 			var h []float64
 			for _, r := range runs {
-				h = append(h, float64(r.HWM))
+				if r.HWM > 0 {
+					h = append(h, float64(r.HWM))
+				}
 			}
-			storm = fmtBytes(int64(median(h)))
+			if len(h) > 0 {
+				storm = fmtBytes(int64(median(h)))
+			}
 		}
 		lim, use, below, probes := "–", "–", "–", "–"
 		for _, m := range res.Mem {
@@ -495,6 +499,8 @@ func firstSize(res *Results) int {
 
 func memCtlDesc(v string) string {
 	switch v {
+	case "":
+		return "not run"
 	case "v1":
 		return "cgroup v1, `memory.limit_in_bytes`"
 	case "v2":
