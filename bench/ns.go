@@ -138,7 +138,7 @@ func (ns *NS) ExitDesc() string {
 	if errors.As(ns.err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok {
 			if ws.Signaled() {
-				return "killed by " + ws.Signal().String()
+				return "killed by " + unix.SignalName(ws.Signal())
 			}
 			return "exit " + strconv.Itoa(ws.ExitStatus())
 		}

@@ -171,7 +171,8 @@ func stormSection(b *strings.Builder, res *Results) {
 	w("bench reads the listed orphans' stamps (through the namespace's own `/proc`, so PIDs match). PIDs are reused\n")
 	w("within a storm, so a stamp only counts if it is later than that process's start time in `/proc/PID/stat`\n")
 	w("(clock ticks); an orphan that has not stamped yet is still running, not a zombie. *> 20 ms* counts the samples\n")
-	w("(worst run) that saw a zombie older than 20 ms. With no init, only the first %d listed orphans of a sample are aged.\n\n", maxAgedPerSample)
+	w("(worst run) that saw a zombie older than 20 ms. Only the first %d listed orphans of a sample are aged (the kernel\n", maxAgedPerSample)
+	w("lists PID 1's children in the order they were reparented, oldest first; only no init ever has more).\n\n")
 	for si, n := range res.Cfg.Sizes {
 		w("### N = %d (%d run(s) per init, interleaved; no init once)\n\n", n, res.Cfg.StormRuns[si])
 		t := &table{head: []string{"init", "orphans made", "create (workload run time)", "peak unreaped", "mean unreaped", "oldest zombie", "> 20 ms", "drain", "zombies left", "init CPU", "create / tini", "peak / tini", "CPU / tini"}}
@@ -482,8 +483,8 @@ func memorySection(b *strings.Builder, res *Results) {
 			}
 			lim, use, below = fmtBytes(m.Min), fmtBytes(m.Peak), m.FailedAt
 		}
-		if in.None() {
-			idle, sig, storm = "(the workload) "+idle, "–", "–"
+		if in.None() && idle != "–" {
+			idle = "(the workload) " + idle
 		}
 		t.add(in.Name, idle, sig, storm, lim, use, below, probes)
 	}

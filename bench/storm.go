@@ -42,8 +42,10 @@ type StormRun struct {
 const sampleEvery = 2 * time.Millisecond
 
 // maxAgedPerSample bounds the /proc/PID/stat reads of one sample: only with
-// no init (thousands of zombies) does a sample list more orphans.
-const maxAgedPerSample = 256
+// no init (thousands of zombies) does a sample list more orphans. The kernel
+// lists PID 1's children in the order they were reparented to it, oldest
+// first, so the first ones hold the oldest zombie.
+const maxAgedPerSample = 64
 
 func runStorm(e *Env, in *Init, n int) (r StormRun) {
 	r = StormRun{Init: in.Name, N: n, Drain: -1, Left: -1}
