@@ -267,3 +267,34 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, " | ")
 }
+
+// keepOnly drops every contender not named (for a partial run; the report
+// then compares only those).
+func (e *Env) keepOnly(names []string) error {
+	known := append(initNames(e), "go-fwd")
+	for _, n := range names {
+		if !contains(known, n) {
+			return fmt.Errorf("unknown contender %q (known: %s)", n, strings.Join(known, ","))
+		}
+	}
+	var kept []*Init
+	for _, in := range e.Inits {
+		if contains(names, in.Name) {
+			kept = append(kept, in)
+		}
+	}
+	e.Inits = kept
+	if !contains(names, "go-fwd") {
+		e.GoFwd = nil
+	}
+	if !contains(names, "sexton") {
+		e.Sexton = nil
+	}
+	if !contains(names, "go-floor") {
+		e.GoFloor = nil
+	}
+	if !contains(names, "tini") {
+		e.Tini = nil
+	}
+	return nil
+}

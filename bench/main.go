@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,9 @@ func main() {
 	install := flag.Bool("install", true, "apt-get install missing peers (tini, dumb-init, catatonit)")
 	quick := flag.Bool("quick", false, "short smoke run (small sizes); the report says it is one")
 	only := flag.String("only", "", "comma-separated scenarios to run ("+strings.Join(scenarios, ",")+"); default all")
+	sizes := flag.String("sizes", "", "comma-separated orphan storm sizes instead of the default ones")
+	rounds := flag.Int("rounds", 0, "orphan storm rounds per size instead of the default (3)")
+	inits := flag.String("inits", "", "comma-separated contenders to measure (sexton,go-floor,go-fwd,tini,...,no init); default all")
 	render := flag.String("render", "", "do not measure: re-render the report from the results.json of an earlier run")
 	flag.Parse()
 
@@ -112,9 +116,31 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+	if *inits != "" {
+		if err := e.keepOnly(strings.Split(*inits, ",")); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: -inits:", err)
+			os.Exit(2)
+		}
+	}
 	cfg := fullConfig()
 	if *quick {
 		cfg = quickConfig()
+	}
+	if *sizes != "" {
+		cfg.Sizes, cfg.StormRuns = nil, nil
+		for _, f := range strings.Split(*sizes, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil || n <= 0 {
+				fmt.Fprintf(os.Stderr, "bench: -sizes: %q is not a positive number\n", f)
+				os.Exit(2)
+			}
+			cfg.Sizes, cfg.StormRuns = append(cfg.Sizes, n), append(cfg.StormRuns, 3)
+		}
+	}
+	if *rounds > 0 {
+		for i := range cfg.StormRuns {
+			cfg.StormRuns[i] = *rounds
+		}
 	}
 	res := &Results{Env: e, Cfg: cfg, Command: strings.TrimSpace("cd bench && go run . " + strings.Join(os.Args[1:], " "))}
 	for _, s := range strings.Split(*only, ",") {

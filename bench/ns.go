@@ -233,42 +233,48 @@ func childrenOf(pid int) ([]int, error) {
 	return out, nil
 }
 
-// childLister lists the children of a namespace's PID 1 cheaply and
-// repeatedly, as PIDs of that namespace (read through its own /proc).
+// childLister lists the orphans reparented to a namespace's PID 1 cheaply
+// and repeatedly, as PIDs of that namespace (read through its own /proc).
+// The kernel hands orphans to the init's thread-group leader, so only the
+// leader's children file is read: one file per sample whatever the number of
+// threads, which keeps the sampler's cost the same for every init. (Children
+// that another thread forked, like the init's own child, are listed under
+// that thread instead; the storm does not count them anyway.)
 type childLister struct {
-	proc  string // the namespace's /proc, seen from here
-	tasks []string
-	buf   []byte
-	calls int
+	path string
+	buf  []byte
 }
 
 func newChildLister(pid1 int) *childLister {
-	return &childLister{proc: fmt.Sprintf("/proc/%d/root/proc", pid1), buf: make([]byte, 1<<20)}
+	return &childLister{path: fmt.Sprintf("/proc/%d/root/proc/1/task/1/children", pid1), buf: make([]byte, 1<<20)}
 }
 
-// list appends to dst the children of every thread of PID 1.
+// list appends to dst the children of PID 1's leader thread.
 func (c *childLister) list(dst []int) []int {
-	if c.calls%100 == 0 || len(c.tasks) == 0 { // threads rarely come and go
-		c.tasks, _ = filepath.Glob(c.proc + "/1/task/*/children")
+	f, err := os.Open(c.path)
+	if err != nil {
+		return dst
 	}
-	c.calls++
-	for _, t := range c.tasks {
-		f, err := os.Open(t)
-		if err != nil {
-			continue
+	total := 0
+	for total < len(c.buf) {
+		n, err := f.Read(c.buf[total:])
+		total += n
+		if err != nil || n == 0 {
+			break
 		}
-		total := 0
-		for total < len(c.buf) {
-			n, err := f.Read(c.buf[total:])
-			total += n
-			if err != nil || n == 0 {
-				break
-			}
-		}
-		f.Close()
-		dst = parseEntries(dst, c.buf[:total])
 	}
-	return dst
+	f.Close()
+	return parseEntries(dst, c.buf[:total])
+}
+
+// nsPid returns the PID of the host process pid inside its own (innermost)
+// PID namespace, from the NSpid line of its status.
+func nsPid(pid int) (int, error) {
+	f := strings.Fields(status(pid)["NSpid"])
+	if len(f) == 0 {
+		return 0, fmt.Errorf("no NSpid for pid %d", pid)
+	}
+	return strconv.Atoi(f[len(f)-1])
 }
 
 // parseEntries appends the PIDs of a children file to dst: the kernel

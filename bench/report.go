@@ -156,7 +156,9 @@ func stormSection(b *strings.Builder, res *Results) {
 	w("## Orphan storm\n\n")
 	w("The workload forks; the child forks a grandchild that exits at once, then the child exits; the workload reaps\n")
 	w("only its direct child, so every grandchild becomes an orphan of PID 1. It does that N times as fast as it can.\n")
-	w("A sampler reads `/proc/<PID 1>/task/*/children` every %v (zombies stay listed there until reaped) and counts\n", sampleEvery)
+	w("A sampler reads the children of PID 1's leader thread (`/proc/1/task/1/children` in the namespace's own `/proc`:\n")
+	w("the kernel hands orphans to the init's leader thread, whatever thread forked the workload; one file per sample\n")
+	w("for every init) every %v (zombies stay listed there until reaped) and counts\n", sampleEvery)
 	w("the entries other than the workload: the *unreaped orphans* (in effect zombies; a grandchild is a zombie\n")
 	w("microseconds after its fork). *Create* is the workload's own clock from the first fork to the last orphan;\n")
 	w("*drain* runs from the last orphan until a sample shows none left (resolution ~%v); *left* is an exact\n", sampleEvery)
@@ -200,12 +202,14 @@ func stormSection(b *strings.Builder, res *Results) {
 		w("One run per panel (the run with the median peak). The inits share a y scale; no init has its own.\n\n")
 	}
 	w("<details><summary>Every storm run</summary>\n\n")
-	t := &table{head: []string{"init", "N", "made", "refused", "create", "peak", "oldest zombie", "> 20 ms", "drain", "left", "init CPU", "VmHWM", "samples", "error"}}
+	w("*bench CPU* is the bench process's own CPU time over the run, mostly the sampler: it competes for the same two\n")
+	w("CPUs as the init and the workload, equally for every init.\n\n")
+	t := &table{head: []string{"init", "N", "made", "refused", "create", "peak", "oldest zombie", "> 20 ms", "drain", "left", "init CPU", "VmHWM", "samples", "bench CPU", "error"}}
 	for _, name := range stormOrder(res) {
 		for _, n := range res.Cfg.Sizes {
 			for _, r := range res.Storm[name][n] {
 				t.add(name, fmt.Sprint(n), fmt.Sprint(r.Made), fmt.Sprint(r.Failed), fmtDur(r.Create), fmt.Sprint(r.Peak), fmtDur(r.OldestZombie), fmt.Sprint(r.Over20ms),
-					fmtNsOrNever(durs([]time.Duration{r.Drain})[0]), fmt.Sprint(r.Left), fmtDur(r.CPU), fmtBytes(r.HWM), fmt.Sprint(r.SamplesTaken), r.Err)
+					fmtNsOrNever(durs([]time.Duration{r.Drain})[0]), fmt.Sprint(r.Left), fmtDur(r.CPU), fmtBytes(r.HWM), fmt.Sprint(r.SamplesTaken), fmtDur(r.BenchCPU), r.Err)
 			}
 		}
 	}
