@@ -653,7 +653,7 @@ func goBenchSection(b *strings.Builder, res *Results) {
 	w := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	w("## Go micro-benchmarks\n\n")
 	w("`testing.B` benchmarks of sexton's hot functions (`bench/gobench.go`), run by the bench with\n")
-	w("`testing.Benchmark`; `go test -run '^$' -bench . ./bench` runs the same ones. `procfs.Scan` reads every\n")
+	w("`testing.Benchmark`; `cd bench && go test -run '^$' -bench .` runs the same ones. `procfs.Scan` reads every\n")
 	w("process on the machine, so it scales with the host's process count.\n\n")
 	t := &table{head: []string{"function", "ns/op", "B/op", "allocs/op", "iterations"}}
 	for _, r := range res.GoBench {
