@@ -131,7 +131,7 @@ func runStorm(e *Env, in *Init, n int) (r StormRun) {
 		r.Err = "start: " + err.Error()
 		return r
 	}
-	line, err := ns.ReadLine(time.Duration(30+n/500) * time.Second)
+	line, err := ns.ReadLine(time.Duration(60+n/100) * time.Second) // a hang guard: forks are slow on a busy VM
 	var start, end int64
 	if err == nil {
 		f := strings.Fields(line)
