@@ -192,7 +192,7 @@ func stormSection(b *strings.Builder, res *Results) {
 			if s.err != "" {
 				made += " ⚠ " + s.err
 			}
-			t.add(name, made, fmtNs(s.create), fmt.Sprintf("%.0f", s.peak), fmt.Sprintf("%.2f", s.mean), fmtDur(s.oldest), fmt.Sprint(s.over20), fmtNsOrNever(s.drain), fmt.Sprintf("%d", s.left),
+			t.add(name, made, fmtNs(s.create), fmt.Sprintf("%.0f", s.peak), fmtMean(s.mean), fmtDur(s.oldest), fmt.Sprint(s.over20), fmtNsOrNever(s.drain), fmt.Sprintf("%d", s.left),
 				fmtNs(s.cpu), ratio(s.create, tini.create), ratio(s.peak, tini.peak), ratio(s.cpu, tini.cpu))
 		}
 		w("%s\n", t)
@@ -354,6 +354,14 @@ func mixSection(b *strings.Builder, res *Results) {
 			fmt.Sprintf("%.0f", median(int64s(r.Queued))), fmt.Sprintf("%.0f", median(int64s(r.Refused))), strings.Join(r.SigQ, ", "), ex)
 	}
 	w("%s\n", t)
+}
+
+// fmtMean formats a mean count; "–" when nothing was sampled.
+func fmtMean(m float64) string {
+	if math.IsNaN(m) {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", m)
 }
 
 func int64s(xs []int64) []float64 {
