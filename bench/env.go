@@ -18,10 +18,12 @@ var helperSource []byte
 
 // Init is one contender for PID 1.
 type Init struct {
-	Name string
-	Path string   // the binary ("" for no init)
-	Argv []string // what goes before the workload's argv
-	Pkg  string   // Debian package, for peers
+	Name    string
+	Path    string   // the binary ("" for no init)
+	Argv    []string // what goes before the workload's argv
+	Pkg     string   // Debian package, for peers
+	Syms    string   // a build of the same source that keeps its symbol table (Go contenders)
+	NoRelay bool     // passes no signal on (go-floor): left out of the signal scenarios
 }
 
 // None reports whether this is the "no init" case: the workload is PID 1.
@@ -34,11 +36,14 @@ func (in *Init) Command(workload ...string) []string {
 
 // Env is what the setup found and built.
 type Env struct {
-	Root    string // module root
+	Root    string // the sexton module's root
+	Bench   string // the bench module's root (Root/bench)
 	Work    string // scratch dir (bench/out)
 	Helper  string // the compiled C helper
 	Inits   []*Init
 	Sexton  *Init // nil when it could not be built
+	GoFloor *Init // nil when it could not be built
+	GoFwd   *Init // signal scenarios only; nil when it could not be built
 	Tini    *Init // nil when missing
 	Missing []string
 	Notes   []string
@@ -81,12 +86,13 @@ func setup(work string, install bool) (*Env, error) {
 		return nil, fmt.Errorf("cgroup v1 pids controller not mounted at %s: %v", pidsRoot, err)
 	}
 	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil || strings.TrimSpace(string(gomod)) == "" || strings.TrimSpace(string(gomod)) == os.DevNull {
-		return nil, fmt.Errorf("run from inside the sexton module (go env GOMOD: %v)", err)
+	benchDir := filepath.Dir(strings.TrimSpace(string(gomod)))
+	if err != nil || filepath.Base(benchDir) != "bench" || !isSextonRoot(filepath.Dir(benchDir)) {
+		return nil, fmt.Errorf("run from the bench module, the bench directory of the sexton repository (go env GOMOD: %q %v)", strings.TrimSpace(string(gomod)), err)
 	}
-	e := &Env{Root: filepath.Dir(strings.TrimSpace(string(gomod)))}
+	e := &Env{Root: filepath.Dir(benchDir), Bench: benchDir}
 	if !filepath.IsAbs(work) {
-		work = filepath.Join(e.Root, work)
+		work = filepath.Join(benchDir, work)
 	}
 	e.Work = work
 	for _, d := range []string{"bin", "logs"} {
@@ -134,16 +140,18 @@ func setup(work string, install bool) (*Env, error) {
 		}
 	}
 
-	// sexton, built the way it ships.
-	sexton := filepath.Join(work, "bin", "sexton")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", sexton, "./cmd/sexton")
-	build.Dir = e.Root
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		e.Missing = append(e.Missing, "sexton (go build ./cmd/sexton failed: "+lastLines(string(out), 3)+")")
-	} else {
-		e.Sexton = &Init{Name: "sexton", Path: sexton, Argv: []string{sexton, "--"}}
-		e.Inits = append(e.Inits, e.Sexton)
+	// sexton, built the way it ships, and the Go floor contenders built the
+	// same way.
+	e.Sexton = e.buildGo("sexton", e.Root, "./cmd/sexton", "--")
+	e.GoFloor = e.buildGo("go-floor", e.Bench, "./contenders/gofloor")
+	e.GoFwd = e.buildGo("go-fwd", e.Bench, "./contenders/gofwd")
+	if e.GoFloor != nil {
+		e.GoFloor.NoRelay = true
+	}
+	for _, in := range []*Init{e.Sexton, e.GoFloor} {
+		if in != nil {
+			e.Inits = append(e.Inits, in)
+		}
 	}
 	for _, p := range peers {
 		if _, err := os.Stat(p.path); err != nil {
@@ -162,6 +170,30 @@ func setup(work string, install bool) (*Env, error) {
 	}
 	e.Machine = describeMachine(e.Root)
 	return e, nil
+}
+
+// isSextonRoot reports whether dir holds the go.mod of the sexton module.
+func isSextonRoot(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	return err == nil && strings.HasPrefix(string(b), "module github.com/sexton-init/sexton\n")
+}
+
+// buildGo builds the Go program pkg of the module in dir the way sexton
+// ships (static, -trimpath, stripped) into work/bin/name, plus a copy that
+// keeps its symbol table for `go tool nm`. argv is what goes between the
+// binary and the workload. A failed build is recorded as missing (nil).
+func (e *Env) buildGo(name, dir, pkg string, argv ...string) *Init {
+	bin := filepath.Join(e.Work, "bin", name)
+	for _, b := range []struct{ out, ldflags string }{{bin, "-s -w"}, {bin + ".syms", "-w"}} {
+		build := exec.Command("go", "build", "-trimpath", "-ldflags="+b.ldflags, "-o", b.out, pkg)
+		build.Dir = dir
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			e.Missing = append(e.Missing, fmt.Sprintf("%s (go build %s failed: %s)", name, pkg, lastLines(string(out), 3)))
+			return nil
+		}
+	}
+	return &Init{Name: name, Path: bin, Argv: append([]string{bin}, argv...), Syms: bin + ".syms"}
 }
 
 func describeMachine(root string) Machine {
@@ -234,4 +266,35 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, " | ")
+}
+
+// keepOnly drops every contender not named (for a partial run; the report
+// then compares only those).
+func (e *Env) keepOnly(names []string) error {
+	known := append(initNames(e), "go-fwd")
+	for _, n := range names {
+		if !contains(known, n) {
+			return fmt.Errorf("unknown contender %q (known: %s)", n, strings.Join(known, ","))
+		}
+	}
+	var kept []*Init
+	for _, in := range e.Inits {
+		if contains(names, in.Name) {
+			kept = append(kept, in)
+		}
+	}
+	e.Inits = kept
+	if !contains(names, "go-fwd") {
+		e.GoFwd = nil
+	}
+	if !contains(names, "sexton") {
+		e.Sexton = nil
+	}
+	if !contains(names, "go-floor") {
+		e.GoFloor = nil
+	}
+	if !contains(names, "tini") {
+		e.Tini = nil
+	}
+	return nil
 }

@@ -16,6 +16,8 @@ type FootprintRun struct {
 	Size       int64 // binary size; -1 for no init
 	Static     bool
 	RSS        int64 // VmRSS, bytes
+	RssAnon    int64 // RssAnon, bytes
+	HWM        int64 // VmHWM, bytes
 	Threads    int
 	Switches   int64 // context switches of all its threads in the window
 	Window     time.Duration
@@ -79,6 +81,8 @@ func runFootprint(e *Env, settle, window time.Duration) []FootprintRun {
 			r.WakeupsSec = float64(r.Switches) / window.Seconds()
 			st := status(l.ns.Pid)
 			r.RSS = parseKB(st["VmRSS"])
+			r.RssAnon = parseKB(st["RssAnon"])
+			r.HWM = parseKB(st["VmHWM"])
 			r.Threads, _ = strconv.Atoi(st["Threads"])
 			if l.ns.Exited() {
 				r.Err = "PID 1 exited: " + l.ns.ExitDesc()

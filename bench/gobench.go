@@ -12,7 +12,7 @@ import (
 const sampleStat = "4242 (my (odd) name) S 1 4242 4242 0 -1 4194560 1234 0 0 0 12 34 0 0 20 0 3 0 987654 12345678 456 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0"
 
 // goBenchmarks are the testing.B benchmarks of sexton's hot functions; the
-// bench command runs them with testing.Benchmark, `go test -bench . ./bench`
+// bench command runs them with testing.Benchmark, `cd bench && go test -bench .`
 // runs them too (gobench_test.go).
 var goBenchmarks = []struct {
 	Name string

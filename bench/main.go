@@ -1,16 +1,18 @@
-// Command bench compares sexton with tini, tini-static, dumb-init, catatonit
-// and no init at all, each as PID 1 of a fresh PID namespace, in one run,
-// and writes docs/benchmarks.md (plus the orphan-storm chart next to it).
+// Command bench compares sexton with tini, tini-static, dumb-init,
+// catatonit, the smallest Go inits (go-floor, go-fwd: bench/contenders) and
+// no init at all, each as PID 1 of a fresh PID namespace, in one run, and
+// writes docs/benchmarks.md (plus the orphan-storm chart next to it).
 //
-// Run it as root from the module root:
+// The bench is a module of its own (so that its chart library stays out of
+// sexton's go.mod). Run it as root from its directory:
 //
-//	go run ./bench -out docs/benchmarks.md
+//	cd bench && go run . -out ../docs/benchmarks.md
 //
-// It compiles its C workload helper with gcc, builds sexton the way it
-// ships, installs missing peers with apt-get (unless -install=false) and
-// says which are missing otherwise. Every scenario is bounded in time and
-// kills its namespaces and removes its cgroups when done. -quick makes a
-// short smoke run whose report says so.
+// It compiles its C workload helper with gcc, builds sexton and the Go
+// floor contenders the way sexton ships, installs missing peers with
+// apt-get (unless -install=false) and says which are missing otherwise.
+// Every scenario is bounded in time and kills its namespaces and removes its
+// cgroups when done. -quick makes a short smoke run whose report says so.
 package main
 
 import (
@@ -19,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +32,9 @@ type Config struct {
 	Quick         bool
 	Sizes         []int // orphan storm sizes
 	StormRuns     []int // runs per size
-	Signals       int
+	Signals       int   // SIGUSR1 per init
+	TermRuns      int   // SIGTERM runs per init
+	MixRounds     int   // mixed storm rounds
 	StartupRounds int
 	Settle        time.Duration
 	Window        time.Duration
@@ -38,12 +43,12 @@ type Config struct {
 }
 
 func fullConfig() Config {
-	return Config{Sizes: []int{20000, 100000}, StormRuns: []int{3, 1}, Signals: 2000, StartupRounds: 300,
+	return Config{Sizes: []int{20000, 100000}, StormRuns: []int{3, 3}, Signals: 2000, TermRuns: 100, MixRounds: 3, StartupRounds: 300,
 		Settle: 2 * time.Second, Window: 10 * time.Second, ShutdownRuns: 20, FlushRuns: 3}
 }
 
 func quickConfig() Config {
-	return Config{Quick: true, Sizes: []int{2000, 5000}, StormRuns: []int{1, 1}, Signals: 200, StartupRounds: 30,
+	return Config{Quick: true, Sizes: []int{2000, 5000}, StormRuns: []int{1, 1}, Signals: 200, TermRuns: 10, MixRounds: 1, StartupRounds: 30,
 		Settle: time.Second, Window: 2 * time.Second, ShutdownRuns: 3, FlushRuns: 1}
 }
 
@@ -54,7 +59,13 @@ type Results struct {
 	Command   string
 	Chart     string // chart file name, relative to the report
 	Storm     map[string]map[int][]StormRun
-	Signals   []SignalRun
+	Signals   []SignalRun // SIGUSR1
+	Terms     []SignalRun // SIGTERM
+	Mix       []MixRun
+	MemCtl    string // the memory cgroup controller used: "v1" or "v2"
+	Mem       []MemRun
+	BinSize   []BinSize
+	RootMod   RootModule
 	Startup   map[string]*StartupRun
 	Footprint []FootprintRun
 	Shutdown  []ShutdownRun
@@ -72,11 +83,14 @@ type GoBenchResult struct {
 }
 
 func main() {
-	out := flag.String("out", "docs/benchmarks.md", "the report to write (the chart goes next to it)")
-	work := flag.String("work", "bench/out", "scratch directory for binaries and logs (relative to the module root)")
+	out := flag.String("out", "../docs/benchmarks.md", "the report to write (the chart goes next to it)")
+	work := flag.String("work", "out", "scratch directory for binaries and logs (relative to the bench module)")
 	install := flag.Bool("install", true, "apt-get install missing peers (tini, dumb-init, catatonit)")
 	quick := flag.Bool("quick", false, "short smoke run (small sizes); the report says it is one")
-	only := flag.String("only", "", "comma-separated scenarios to run (footprint,startup,signal,shutdown,flush,exhaust,storm,gobench); default all")
+	only := flag.String("only", "", "comma-separated scenarios to run ("+strings.Join(scenarios, ",")+"); default all")
+	sizes := flag.String("sizes", "", "comma-separated orphan storm sizes instead of the default ones")
+	rounds := flag.Int("rounds", 0, "orphan storm rounds per size instead of the default (3)")
+	inits := flag.String("inits", "", "comma-separated contenders to measure (sexton,go-floor,go-fwd,tini,...,no init); default all")
 	render := flag.String("render", "", "do not measure: re-render the report from the results.json of an earlier run")
 	flag.Parse()
 
@@ -102,14 +116,43 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+	if *inits != "" {
+		if err := e.keepOnly(strings.Split(*inits, ",")); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: -inits:", err)
+			os.Exit(2)
+		}
+	}
 	cfg := fullConfig()
 	if *quick {
 		cfg = quickConfig()
 	}
-	res := &Results{Env: e, Cfg: cfg, Command: "go run ./bench " + strings.Join(os.Args[1:], " ")}
+	if *sizes != "" {
+		cfg.Sizes, cfg.StormRuns = nil, nil
+		for _, f := range strings.Split(*sizes, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil || n <= 0 {
+				fmt.Fprintf(os.Stderr, "bench: -sizes: %q is not a positive number\n", f)
+				os.Exit(2)
+			}
+			cfg.Sizes, cfg.StormRuns = append(cfg.Sizes, n), append(cfg.StormRuns, 3)
+		}
+	}
+	if *rounds > 0 {
+		for i := range cfg.StormRuns {
+			cfg.StormRuns[i] = *rounds
+		}
+	}
+	res := &Results{Env: e, Cfg: cfg, Command: strings.TrimSpace("cd bench && go run . " + strings.Join(os.Args[1:], " "))}
+	for _, s := range strings.Split(*only, ",") {
+		if s != "" && !contains(scenarios, s) {
+			fmt.Fprintf(os.Stderr, "bench: -only: unknown scenario %q (known: %s)\n", s, strings.Join(scenarios, ","))
+			os.Exit(2)
+		}
+	}
 	want := func(s string) bool {
 		return *only == "" || contains(strings.Split(*only, ","), s)
 	}
+	res.RootMod = checkRootModule(e.Root)
 	if want("footprint") {
 		e.logf("footprint: settle %v, window %v", cfg.Settle, cfg.Window)
 		res.Footprint = runFootprint(e, cfg.Settle, cfg.Window)
@@ -119,10 +162,14 @@ func main() {
 		res.Startup = runStartup(e, cfg.StartupRounds)
 	}
 	if want("signal") {
-		for _, in := range e.Inits {
-			e.logf("signal latency: %s", in.Name)
+		for _, in := range signalInits(e) {
+			e.logf("SIGUSR1 latency: %s", in.Name)
 			res.Signals = append(res.Signals, runSignals(e, in, cfg.Signals))
 		}
+	}
+	if want("term") {
+		e.logf("SIGTERM latency: %d runs per init", cfg.TermRuns)
+		res.Terms = runTerms(e, signalInits(e), cfg.TermRuns)
 	}
 	if want("shutdown") {
 		for _, in := range e.Inits {
@@ -140,6 +187,28 @@ func main() {
 		for _, in := range e.Inits {
 			e.logf("PID exhaustion: %s", in.Name)
 			res.Exhaust = append(res.Exhaust, runExhaust(e, in))
+		}
+	}
+	if want("mixstorm") {
+		res.Mix = runMixStorms(e, cfg.MixRounds)
+	}
+	if want("memory") {
+		if mc, err := findMemController(); err != nil {
+			e.logf("memory: %v", err)
+			res.MemCtl = "none: " + err.Error()
+		} else {
+			res.MemCtl = mc.Version
+			for _, in := range e.Inits {
+				e.logf("minimum memory limit (cgroup %s): %s", mc.Version, in.Name)
+				res.Mem = append(res.Mem, runMemMin(e, mc, in))
+			}
+		}
+	}
+	if want("binary") {
+		for _, in := range []*Init{e.Sexton, e.GoFloor} {
+			if in != nil {
+				res.BinSize = append(res.BinSize, runBinSize(e, in))
+			}
 		}
 	}
 	if want("gobench") {
@@ -166,6 +235,9 @@ func main() {
 	}
 	e.logf("wrote %s (raw results: %s) in %v", *out, raw, res.Took.Round(time.Second))
 }
+
+// scenarios are the names -only takes, in the order they run.
+var scenarios = []string{"footprint", "startup", "signal", "term", "shutdown", "flush", "exhaust", "mixstorm", "memory", "binary", "gobench", "storm"}
 
 // write renders the chart (when there is a storm) and the report.
 func write(res *Results, out string) error {

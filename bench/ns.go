@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -38,6 +37,8 @@ type NS struct {
 	done   chan struct{}
 	err    error // Wait's result, valid once done is closed
 	exited time.Time
+	// exitedMono is when Wait returned, CLOCK_MONOTONIC ns (the workload's clock).
+	exitedMono int64
 }
 
 // startNS starts argv as PID 1 of a new PID namespace, through the helper's
@@ -82,6 +83,7 @@ func startNS(env *Env, argv []string, cgroup, logPath string) (*NS, error) {
 	ns := &NS{Pid: cmd.Process.Pid, cmd: cmd, stdin: inW, stdout: outR, lines: bufio.NewReader(outR), done: make(chan struct{})}
 	go func() {
 		ns.err = cmd.Wait()
+		ns.exitedMono = monoNow()
 		ns.exited = time.Now()
 		close(ns.done)
 	}()
@@ -136,7 +138,7 @@ func (ns *NS) ExitDesc() string {
 	if errors.As(ns.err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok {
 			if ws.Signaled() {
-				return "killed by " + ws.Signal().String()
+				return "killed by " + unix.SignalName(ws.Signal())
 			}
 			return "exit " + strconv.Itoa(ws.ExitStatus())
 		}
@@ -231,44 +233,68 @@ func childrenOf(pid int) ([]int, error) {
 	return out, nil
 }
 
-// childCounter counts the children of a process cheaply and repeatedly.
-type childCounter struct {
-	pid   int
-	tasks []string
-	buf   []byte
-	calls int
+// childLister lists the orphans reparented to a namespace's PID 1 cheaply
+// and repeatedly, as PIDs of that namespace (read through its own /proc).
+// The kernel hands orphans to the init's thread-group leader, so only the
+// leader's children file is read: one file per sample whatever the number of
+// threads, which keeps the sampler's cost the same for every init. (Children
+// that another thread forked, like the init's own child, are listed under
+// that thread instead; the storm does not count them anyway.)
+type childLister struct {
+	path string
+	buf  []byte
 }
 
-// count returns how many children the process has (all threads together).
-func (c *childCounter) count() int {
-	if c.calls%100 == 0 || len(c.tasks) == 0 { // threads rarely come and go
-		c.tasks, _ = filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", c.pid))
-	}
-	c.calls++
-	if c.buf == nil {
-		c.buf = make([]byte, 1<<20)
+func newChildLister(pid1 int) *childLister {
+	return &childLister{path: fmt.Sprintf("/proc/%d/root/proc/1/task/1/children", pid1), buf: make([]byte, 1<<20)}
+}
+
+// list appends to dst the children of PID 1's leader thread.
+func (c *childLister) list(dst []int) []int {
+	f, err := os.Open(c.path)
+	if err != nil {
+		return dst
 	}
 	total := 0
-	for _, t := range c.tasks {
-		f, err := os.Open(t)
-		if err != nil {
-			continue
+	for total < len(c.buf) {
+		n, err := f.Read(c.buf[total:])
+		total += n
+		if err != nil || n == 0 {
+			break
 		}
-		for {
-			n, err := f.Read(c.buf)
-			total += countEntries(c.buf[:n])
-			if err != nil || n == 0 {
-				break
-			}
-		}
-		f.Close()
 	}
-	return total
+	f.Close()
+	return parseEntries(dst, c.buf[:total])
 }
 
-// countEntries counts the entries of a children file: the kernel prints
-// each as "PID " (space-terminated).
-func countEntries(b []byte) int { return bytes.Count(b, []byte{' '}) }
+// nsPid returns the PID of the host process pid inside its own (innermost)
+// PID namespace, from the NSpid line of its status.
+func nsPid(pid int) (int, error) {
+	f := strings.Fields(status(pid)["NSpid"])
+	if len(f) == 0 {
+		return 0, fmt.Errorf("no NSpid for pid %d", pid)
+	}
+	return strconv.Atoi(f[len(f)-1])
+}
+
+// parseEntries appends the PIDs of a children file to dst: the kernel
+// prints each as "PID " (space-terminated).
+func parseEntries(dst []int, b []byte) []int {
+	n, in := 0, false
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			n, in = n*10+int(c-'0'), true
+		case in:
+			dst = append(dst, n)
+			n, in = 0, false
+		}
+	}
+	if in {
+		dst = append(dst, n)
+	}
+	return dst
+}
 
 // zombiesUnder counts the processes in state Z among the descendants of pid,
 // by a full scan of /proc (exact, slower than childCounter).

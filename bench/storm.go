@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"golang.org/x/sys/unix"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,8 +16,9 @@ const stormCap = 12000
 
 // Sample is one reading of the unreaped-orphan count.
 type Sample struct {
-	T float64 // ms since the storm started
-	Z int
+	T   float64 // ms since the storm started
+	Z   int
+	Age float64 // ms since the oldest unreaped orphan of this sample died (0: none)
 }
 
 // StormRun is one orphan storm under one init.
@@ -29,6 +31,10 @@ type StormRun struct {
 	Drain         time.Duration // end of storm until no orphan left; -1: never
 	Left          int           // zombies left at the end (exact /proc scan)
 	CPU           time.Duration // the init's own CPU time during the run
+	OldestZombie  time.Duration // the oldest zombie age seen at any sample
+	Over20ms      int           // samples that saw a zombie older than 20 ms
+	HWM           int64         // PID 1's VmHWM at the end, bytes
+	BenchCPU      time.Duration // the bench's own CPU over the run: mostly the sampler
 	SamplesTaken  int
 	SampleEveryMs float64
 	Samples       []Sample
@@ -36,6 +42,12 @@ type StormRun struct {
 }
 
 const sampleEvery = 2 * time.Millisecond
+
+// maxAgedPerSample bounds the /proc/PID/stat reads of one sample: only with
+// no init (thousands of zombies) does a sample list more orphans. The kernel
+// lists PID 1's children in the order they were reparented to it, oldest
+// first, so the first ones hold the oldest zombie.
+const maxAgedPerSample = 64
 
 func runStorm(e *Env, in *Init, n int) (r StormRun) {
 	r = StormRun{Init: in.Name, N: n, Drain: -1, Left: -1}
@@ -45,24 +57,34 @@ func runStorm(e *Env, in *Init, n int) (r StormRun) {
 		return r
 	}
 	defer e.removeCgroup(cg)
-	ns, err := startReady(e, in, cg.Dir, "storm", "orphans", strconv.Itoa(n))
+	stamps, err := newStampFile("stamps")
+	if err != nil {
+		r.Err = err.Error()
+		return r
+	}
+	defer stamps.remove()
+	ns, err := startReady(e, in, cg.Dir, "storm", "orphans", strconv.Itoa(n), stamps.path)
 	if err != nil {
 		r.Err = err.Error()
 		return r
 	}
 	defer ns.Kill()
-	if _, err := ns.Workload(in.None(), 2*time.Second); err != nil {
+	hostWorkload, err := ns.Workload(in.None(), 2*time.Second)
+	if err != nil {
 		r.Err = err.Error()
 		return r
 	}
-	counter := &childCounter{pid: ns.Pid}
-	base := 1 // the workload
-	if in.None() {
-		base = 0
+	lister := newChildLister(ns.Pid)
+	ager := newZombieAger(stamps, ns.Pid)
+	workload, err := nsPid(hostWorkload) // 1 with no init: the workload is PID 1
+	if err != nil {
+		r.Err = err.Error()
+		return r
 	}
 	type raw struct {
-		t int64
-		z int
+		t   int64
+		z   int
+		age int64
 	}
 	var (
 		mu      sync.Mutex
@@ -74,11 +96,26 @@ func runStorm(e *Env, in *Init, n int) (r StormRun) {
 		defer close(stopped)
 		tick := time.NewTicker(sampleEvery)
 		defer tick.Stop()
+		var kids []int
 		for {
-			z := counter.count() - base
+			kids = lister.list(kids[:0])
 			t := monoNow()
+			s := raw{t: t}
+			aged := 0
+			for _, k := range kids {
+				if k == workload {
+					continue
+				}
+				s.z++
+				if aged < maxAgedPerSample {
+					if a, ok := ager.age(k, t); ok {
+						aged++
+						s.age = max(s.age, a)
+					}
+				}
+			}
 			mu.Lock()
-			samples = append(samples, raw{t, z})
+			samples = append(samples, s)
 			mu.Unlock()
 			select {
 			case <-stop:
@@ -87,14 +124,14 @@ func runStorm(e *Env, in *Init, n int) (r StormRun) {
 			}
 		}
 	}()
-	cpu0 := cpuNanos(ns.Pid)
+	cpu0, self0 := cpuNanos(ns.Pid), selfCPU()
 	if _, err := ns.stdin.Write([]byte{'g'}); err != nil {
 		close(stop)
 		<-stopped
 		r.Err = "start: " + err.Error()
 		return r
 	}
-	line, err := ns.ReadLine(time.Duration(30+n/500) * time.Second)
+	line, err := ns.ReadLine(time.Duration(60+n/100) * time.Second) // a hang guard: forks are slow on a busy VM
 	var start, end int64
 	if err == nil {
 		f := strings.Fields(line)
@@ -134,6 +171,8 @@ func runStorm(e *Env, in *Init, n int) (r StormRun) {
 	close(stop)
 	<-stopped
 	r.CPU = time.Duration(cpuNanos(ns.Pid) - cpu0)
+	r.BenchCPU = selfCPU() - self0
+	r.HWM = parseKB(status(ns.Pid)["VmHWM"])
 	if ns.Exited() {
 		r.Err = "PID 1 exited during the storm: " + ns.ExitDesc()
 	}
@@ -147,11 +186,24 @@ func runStorm(e *Env, in *Init, n int) (r StormRun) {
 		if s.z > r.Peak {
 			r.Peak = s.z
 		}
-		r.Samples = append(r.Samples, Sample{T: float64(s.t-start) / 1e6, Z: max(s.z, 0)})
+		r.OldestZombie = max(r.OldestZombie, time.Duration(s.age))
+		if s.age > int64(20*time.Millisecond) {
+			r.Over20ms++
+		}
+		r.Samples = append(r.Samples, Sample{T: float64(s.t-start) / 1e6, Z: s.z, Age: float64(s.age) / 1e6})
 	}
 	r.SamplesTaken = len(r.Samples)
 	if len(r.Samples) > 1 {
 		r.SampleEveryMs = r.Samples[len(r.Samples)-1].T / float64(len(r.Samples)-1)
 	}
 	return r
+}
+
+// selfCPU is the bench process's own CPU time so far (user + system).
+func selfCPU() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -5,12 +5,26 @@
  *   benchhelper nsinit PROG ARGS...   must be PID 1 of a fresh PID+mount namespace:
  *                                     joins $BENCH_CGROUP (cgroup v1 dir) if set,
  *                                     mounts a fresh /proc, then execs PROG.
- *   benchhelper orphans N             prints "ready", waits for a byte on stdin,
+ *   benchhelper orphans N STAMPS      prints "ready", waits for a byte on stdin,
  *                                     makes N orphans as fast as it can, prints
  *                                     "storm START END MADE FAILED" (CLOCK_MONOTONIC ns),
- *                                     then sleeps until killed.
+ *                                     then sleeps until killed. Each orphan writes its
+ *                                     CLOCK_MONOTONIC ns just before it exits into the
+ *                                     file STAMPS (an array of uint64 indexed by PID).
  *   benchhelper sigrecv               SIGUSR1 handler writes its CLOCK_MONOTONIC ns
  *                                     (8 bytes) to stdout; prints "ready\n" first.
+ *   benchhelper termrecv              the same for SIGTERM: the first one is stamped and
+ *                                     survived, the second is stamped and then kills it.
+ *   benchhelper stormchild            ignores SIGUSR1, SIGUSR2 and the real-time signals;
+ *                                     prints "ready\n"; on SIGTERM writes its stamp and
+ *                                     dies of SIGTERM; on a byte on stdin writes its stamp
+ *                                     and exits 0.
+ *   benchhelper sigstorm PID SECS     sends PID queued real-time signals SIGRTMIN+1..+8
+ *                                     (sigqueue), and every 8th time SIGUSR1 or SIGUSR2,
+ *                                     as fast as it can for SECS seconds; prints
+ *                                     "sigstorm QUEUED USR REFUSED" (REFUSED: EAGAIN, the
+ *                                     queue was full).
+ *   benchhelper exit N                exits N at once.
  *   benchhelper idle                  prints "ready\n", sleeps until killed.
  *   benchhelper termwait              prints "ready\n", waits for SIGTERM with the
  *                                     default disposition (dies of it at once).
@@ -31,6 +45,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -82,7 +97,16 @@ static int nsinit(int argc, char **argv) {
 
 /* Orphan storm: fork; the child forks a grandchild that exits at once, the
  * child exits, we reap only the child. The grandchild is reparented to PID 1. */
-static int orphans(long n) {
+static int orphans(long n, const char *stamps_path) {
+	int sfd = open(stamps_path, O_RDWR);
+	struct stat sst;
+	if (sfd < 0 || fstat(sfd, &sst) < 0)
+		die("orphans: stamps file");
+	long slots = sst.st_size / (long)sizeof(uint64_t);
+	uint64_t *stamps = mmap(NULL, sst.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, sfd, 0);
+	if (stamps == MAP_FAILED)
+		die("orphans: mmap stamps");
+	close(sfd);
 	char go;
 	if (write(1, "ready\n", 6) != 6 || read(0, &go, 1) != 1)
 		die("orphans: handshake");
@@ -92,8 +116,12 @@ static int orphans(long n) {
 		pid_t c = fork();
 		if (c == 0) {
 			pid_t g = fork();
-			if (g == 0)
+			if (g == 0) {
+				pid_t self = getpid();
+				if (self < slots)
+					__atomic_store_n(&stamps[self], now_ns(), __ATOMIC_RELEASE);
 				_exit(0);
+			}
 			_exit(g < 0 ? 1 : 0);
 		}
 		int st = 0;
@@ -228,6 +256,98 @@ static int forkbomb(double secs) {
 	return 0;
 }
 
+/* die_of dies of sig, or exits 128+sig as PID 1 (the kernel drops a
+ * default-action signal that PID 1 sends itself). */
+static void die_of(int sig) {
+	if (getpid() == 1)
+		_exit(128 + sig);
+	signal(sig, SIG_DFL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL); /* blocked while its handler runs */
+	raise(sig);
+	_exit(128 + sig);
+}
+
+static volatile sig_atomic_t terms;
+static void on_term_stamp(int sig) {
+	uint64_t t = now_ns();
+	ssize_t r = write(1, &t, sizeof t);
+	(void)r;
+	if (++terms >= 2)
+		die_of(sig);
+}
+
+static int termrecv(void) {
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term_stamp;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0)
+		die("sigaction");
+	if (write(1, "ready\n", 6) != 6)
+		die("write");
+	sleep_forever();
+	return 0;
+}
+
+static void on_term_die(int sig) {
+	uint64_t t = now_ns();
+	ssize_t r = write(1, &t, sizeof t);
+	(void)r;
+	die_of(sig);
+}
+
+static int stormchild(void) {
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
+	for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
+		signal(s, SIG_IGN);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term_die;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0)
+		die("sigaction");
+	if (write(1, "ready\n", 6) != 6)
+		die("write");
+	char c;
+	while (read(0, &c, 1) < 0 && errno == EINTR)
+		;
+	uint64_t t = now_ns();
+	if (write(1, &t, sizeof t) != sizeof t)
+		die("write");
+	_exit(0);
+}
+
+static int sigstorm(pid_t pid, double secs) {
+	uint64_t deadline = now_ns() + (uint64_t)(secs * 1e9);
+	long queued = 0, usr = 0, refused = 0;
+	union sigval v = {0};
+	for (unsigned i = 0, rt = 0; now_ns() < deadline; i++) {
+		if (i % 8 == 7) {
+			if (kill(pid, (i / 8) % 2 ? SIGUSR2 : SIGUSR1) == 0)
+				usr++;
+			else if (errno == ESRCH)
+				break;
+			continue;
+		}
+		v.sival_int = (int)i;
+		if (sigqueue(pid, SIGRTMIN + 1 + (int)(rt++ % 8), v) == 0)
+			queued++;
+		else if (errno == EAGAIN)
+			refused++;
+		else if (errno == ESRCH)
+			break;
+		else
+			die("sigqueue");
+	}
+	printf("sigstorm %ld %ld %ld\n", queued, usr, refused);
+	return 0;
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2) {
 		fprintf(stderr, "usage: benchhelper MODE ...\n");
@@ -236,8 +356,16 @@ int main(int argc, char **argv) {
 	const char *m = argv[1];
 	if (!strcmp(m, "nsinit"))
 		return nsinit(argc, argv);
-	if (!strcmp(m, "orphans") && argc == 3)
-		return orphans(atol(argv[2]));
+	if (!strcmp(m, "orphans") && argc == 4)
+		return orphans(atol(argv[2]), argv[3]);
+	if (!strcmp(m, "termrecv"))
+		return termrecv();
+	if (!strcmp(m, "stormchild"))
+		return stormchild();
+	if (!strcmp(m, "sigstorm") && argc == 4)
+		return sigstorm((pid_t)atol(argv[2]), atof(argv[3]));
+	if (!strcmp(m, "exit") && argc == 3)
+		return atoi(argv[2]);
 	if (!strcmp(m, "sigrecv"))
 		return sigrecv();
 	if (!strcmp(m, "idle") || !strcmp(m, "termwait"))
