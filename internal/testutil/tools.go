@@ -25,6 +25,7 @@ import (
 //	                   append the name of each signal received to FILE;
 //	                   with CHILDFILE, first start a second recorder in
 //	                   the same process group writing there
+//	hoppers, nopidfd   see leftovers.go
 func runTool(name string, args []string) int {
 	switch name {
 	case "orphans":
@@ -35,6 +36,10 @@ func runTool(name string, args []string) int {
 		return forkFlood(time.Duration(secs) * time.Second)
 	case "sigrecord":
 		return sigRecord(args)
+	case "hoppers":
+		return hoppers(atoi(args[0]), atoi(args[1]))
+	case "nopidfd":
+		return noPidfd(args)
 	}
 	fmt.Fprintf(os.Stderr, "testutil: unknown tool %q\n", name)
 	return 100
