@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sexton-init/sexton/leftover"
 	"github.com/sexton-init/sexton/reap"
 	"github.com/sexton-init/sexton/signals"
 )
@@ -27,6 +28,7 @@ type state struct {
 	log   *Logger
 	pid1  bool
 	child int // 0 in pause mode
+	left  *leftover.Finder
 
 	finished    bool // the main child has exited (or pause mode was told to stop)
 	termedGroup bool // SIGTERM was relayed to the child's whole process group
@@ -43,6 +45,7 @@ type state struct {
 func Run(cfg Config) int {
 	reserveThreads()
 	s := &state{cfg: &cfg, log: cfg.Log, pid1: os.Getpid() == 1}
+	s.left = leftover.New(s.pid1)
 	s.names = cfg.WarnOnReap || (s.log != nil && s.log.Verbosity >= int(Debug))
 
 	// Handlers go in before the child starts so that no signal is lost or
@@ -143,6 +146,7 @@ func (s *state) loop(sigCh <-chan os.Signal) int {
 				return s.exit()
 			}
 			n := s.signalOthers(unix.SIGTERM)
+			s.continueOthers()
 			s.log.Printf(Info, "sent SIGTERM to %d remaining process(es); grace period %v", n, s.cfg.Grace)
 			grace = time.After(s.cfg.Grace)
 			ticker := time.NewTicker(drainPoll)
@@ -166,7 +170,7 @@ func (s *state) loop(sigCh <-chan os.Signal) int {
 				return s.exit()
 			}
 		case <-grace:
-			n := s.signalOthers(unix.SIGKILL)
+			n := s.killOthers()
 			s.log.Warnf("grace period of %v is over: sent SIGKILL to %d remaining process(es)", s.cfg.Grace, n)
 			grace, killed = nil, time.After(killWait)
 		case <-killed:
