@@ -80,7 +80,7 @@ func (f *Finder) Signal(sig unix.Signal, skip int) int {
 	}
 	n := 0
 	f.walk(func(p procfs.Stat) bool {
-		if alive(p) && p.PGRP != skip && f.send(p, sig) {
+		if alive(p) && p.PGRP != skip && f.send(p, sig) == nil {
 			n++
 		}
 		return true
@@ -100,7 +100,7 @@ func (f *Finder) Continue() int {
 	}
 	n := 0
 	f.walk(func(p procfs.Stat) bool {
-		if p.State == 'T' && f.send(p, unix.SIGCONT) {
+		if p.State == 'T' && f.send(p, unix.SIGCONT) == nil {
 			n++
 		}
 		return true
@@ -109,7 +109,7 @@ func (f *Finder) Continue() int {
 }
 
 // Kill sends SIGKILL to every leftover and returns how many it killed, and
-// those it could not signal. As PID 1 one kill(-1) does it. Otherwise it
+// those it could not signal (EPERM). As PID 1 one kill(-1) does it. Otherwise it
 // sweeps /proc again while a sweep finds a process it has not killed yet,
 // for at most limit: a process can fork between being listed and being
 // killed. Its children are found by the next sweep, most by the same one
@@ -127,12 +127,14 @@ func (f *Finder) Kill(limit time.Duration) (int, []procfs.Stat) {
 		fresh := 0
 		f.walk(func(p procfs.Stat) bool {
 			id := ident{p.PID, p.StartTime}
-			switch {
-			case !alive(p) || killed[id]:
-			case f.send(p, unix.SIGKILL):
+			if !alive(p) || killed[id] {
+				return true
+			}
+			switch err := f.send(p, unix.SIGKILL); {
+			case err == nil:
 				killed[id] = true
 				fresh++
-			default:
+			case err != errGone:
 				failed = append(failed, p)
 			}
 			return true

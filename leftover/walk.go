@@ -1,6 +1,8 @@
 package leftover
 
 import (
+	"errors"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/sexton-init/sexton/procfs"
@@ -69,22 +71,34 @@ func (f *Finder) walk(visit func(procfs.Stat) bool) {
 	}
 }
 
+// errGone is send's error for a process that ended, or whose PID now names
+// another process, before it could be signalled.
+var errGone = errors.New("process gone")
+
 // send signals p, unless the process with p's PID is no longer p. The
 // pidfd pins the process it was opened for; if p's start time is still
 // the same after the pidfd exists, the pidfd is p's. Without pidfds (only
 // allowed as PID 1, where every process is a leftover) it uses kill.
-func (f *Finder) send(p procfs.Stat, sig unix.Signal) bool {
+func (f *Finder) send(p procfs.Stat, sig unix.Signal) error {
 	if !f.pidfd {
-		return unix.Kill(p.PID, sig) == nil
+		return gone(unix.Kill(p.PID, sig))
 	}
 	fd, err := unix.PidfdOpen(p.PID, 0)
 	if err != nil {
-		return false
+		return gone(err)
 	}
 	defer unix.Close(fd)
 	now, err := procfs.ReadStat(f.proc, p.PID)
 	if err != nil || now.StartTime != p.StartTime {
-		return false
+		return errGone
 	}
-	return unix.PidfdSendSignal(fd, sig, nil, 0) == nil
+	return gone(unix.PidfdSendSignal(fd, sig, nil, 0))
+}
+
+// gone turns ESRCH into errGone.
+func gone(err error) error {
+	if errors.Is(err, unix.ESRCH) {
+		return errGone
+	}
+	return err
 }
