@@ -26,15 +26,16 @@ func writeScript(t *testing.T, dir, name, text string) string {
 	return p
 }
 
-// startUnderShell runs, as PID 1 of a new namespace with its own /proc, a
-// shell that runs prelude, then sexton -s with opts and "sh main" as its
-// command, writes sexton's exit code to dir/code and stays, so that what
-// sexton leaves behind is the shell's. wrap, if given, runs sexton.
-func startUnderShell(t *testing.T, dir, prelude string, wrap, opts []string, main string) *testutil.NS {
+// startUnderShell runs, as PID 1 of a new namespace with its own /proc (in
+// cgroup cg if set), a shell that runs prelude, then sexton -s with opts
+// and "sh main" as its command, writes sexton's exit code to dir/code and
+// stays, so that what sexton leaves behind is the shell's. wrap, if given,
+// runs sexton.
+func startUnderShell(t *testing.T, dir, cg, prelude string, wrap, opts []string, main string) *testutil.NS {
 	t.Helper()
 	inv := cmdline(wrap, sexton(t, append([]string{"-s"}, opts...)...), []string{"--", "sh", writeScript(t, dir, "main.sh", main)})
 	script := prelude + "\n" + strings.Join(inv, " ") + "\necho $? > " + dir + "/code\nexec sleep 1000\n"
-	return testutil.Start(t, testutil.Spec{Args: []string{"sh", writeScript(t, dir, "pid1.sh", script)}})
+	return testutil.Start(t, testutil.Spec{Cgroup: cg, Args: []string{"sh", writeScript(t, dir, "pid1.sh", script)}})
 }
 
 // waitCode waits for the exit code startUnderShell's shell writes.
@@ -88,7 +89,7 @@ wait`)
 	by := filepath.Join(dir, "bystander")
 	bystander := writeScript(t, dir, "bystander.sh", `trap 'echo TERM >> `+by+`' TERM; touch `+by+`.ready; while :; do sleep 0.05; done`)
 	main := writeScript(t, dir, "main.sh", `echo $$ > `+dir+`/main.pid
-while [ ! -e `+by+`.ready ]; do sleep 0.01; done
+while [ ! -e `+dir+`/setup ]; do sleep 0.01; done
 exit 3`)
 	b := writeScript(t, dir, "b.sh", `echo 99 > `+lastPID+`
 `+strings.Join(sexton(t, "-s", "--grace", "5s", "--", "sh", main), " ")+` &
@@ -97,8 +98,10 @@ while [ ! -e `+dir+`/main.pid ]; do sleep 0.01; done
 echo 499 > `+lastPID+`
 sh `+bystander+` &
 b=$!
-# Who these PIDs are in the foreign /proc (A's).
-echo "$s $b $(cut -d' ' -f4 /proc/$b/stat)" > `+dir+`/setup
+while [ ! -e `+by+`.ready ]; do sleep 0.01; done
+# Who these PIDs are in the foreign /proc (A's); then the main child exits.
+echo "$s $b $(cut -d' ' -f4 /proc/$b/stat)" > `+dir+`/setup.tmp
+mv `+dir+`/setup.tmp `+dir+`/setup
 wait $s
 echo $? > `+dir+`/code`)
 	// A's PID 1 waits for P without forking, so that P's children get
@@ -137,7 +140,7 @@ func TestSubreaperWithoutPidfdsSignalsNothing(t *testing.T) {
 	}
 	dir := t.TempDir()
 	rec := filepath.Join(dir, "leftover")
-	ns := startUnderShell(t, dir, "", testutil.Tool("nopidfd"), []string{"--grace", "5s"},
+	ns := startUnderShell(t, dir, "", "", testutil.Tool("nopidfd"), []string{"--grace", "5s"},
 		recorderScript(rec)+" &\nwhile [ ! -e "+rec+".ready ]; do sleep 0.01; done\nexit 4\n")
 	if code := waitCode(t, ns, dir); code != 4 {
 		t.Fatalf("exit code %d, want the main child's 4; stderr:\n%s", code, ns.Stderr())
@@ -180,7 +183,7 @@ func TestShutdownContinuesStoppedLeftovers(t *testing.T) {
 	t.Run("subreaper", func(t *testing.T) {
 		dir := t.TempDir()
 		file := filepath.Join(dir, "data")
-		ns := startUnderShell(t, dir, "", nil, []string{"--grace", "30s"}, stoppedScript(file))
+		ns := startUnderShell(t, dir, "", "", nil, []string{"--grace", "30s"}, stoppedScript(file))
 		if code := waitCode(t, ns, dir); code != 6 {
 			t.Fatalf("exit code %d, want the main child's 6; stderr:\n%s", code, ns.Stderr())
 		}
@@ -193,23 +196,22 @@ func TestShutdownContinuesStoppedLeftovers(t *testing.T) {
 // Leftovers that ignore SIGTERM and keep forking (a pool whose members
 // each fork a successor and exit every 2 ms, beside 300 idle workers): a
 // kill of the PIDs listed once misses the successors. sexton -s sweeps
-// until none is left, so nothing of the pool survives it.
+// until none is left, so nothing of the pool survives it. The namespace's
+// cgroup tells what is left: a scan of /proc, like the one-shot kill,
+// misses processes that change PIDs.
 func TestSubreaperKillsLeftoversThatKeepForking(t *testing.T) {
+	cg := pidsCgroup(t, 4000)
 	dir := t.TempDir()
 	pool := strings.Join(testutil.Tool("hoppers", "4", "300"), " ")
-	ns := startUnderShell(t, dir, "", nil, []string{"--grace", "300ms"}, pool+" || exit 100\nexit 7\n")
+	ns := startUnderShell(t, dir, cg, "", nil, []string{"--grace", "300ms"}, pool+" || exit 100\nexit 7\n")
 	if code := waitCode(t, ns, dir); code != 7 {
 		t.Fatalf("exit code %d, want the main child's 7; stderr:\n%s", code, ns.Stderr())
 	}
 	// Killed processes may still be exiting when sexton is gone, but
-	// none may live on.
-	testutil.Eventually(t, limit, "no process of the pool alive", func() bool {
-		for _, p := range othersThan(ns) {
-			if p.State != 'Z' {
-				return false
-			}
-		}
-		return true
+	// none may live on: in the end only PID 1 is in the cgroup.
+	pid1 := strconv.Itoa(ns.PID)
+	testutil.Eventually(t, limit, "no process of the pool left", func() bool {
+		return strings.TrimSpace(testutil.ReadFile(cg+"/cgroup.procs")) == pid1
 	})
 	if strings.Contains(ns.Stderr(), "could not send SIGKILL") {
 		t.Fatalf("sexton reported processes it could not kill; stderr:\n%s", ns.Stderr())
@@ -223,7 +225,7 @@ func TestSubreaperWarnsWithoutProc(t *testing.T) {
 	// Both the namespace's /proc and the one it covers go.
 	prelude := `while umount -l /proc 2>/dev/null; do :; done
 [ -e /proc/self ] && echo "/proc still mounted" >&2`
-	ns := startUnderShell(t, dir, prelude, nil, nil, "(trap '' TERM; exec sleep 1000) &\nexit 3\n")
+	ns := startUnderShell(t, dir, "", prelude, nil, nil, "(trap '' TERM; exec sleep 1000) &\nexit 3\n")
 	if code := waitCode(t, ns, dir); code != 3 {
 		t.Fatalf("exit code %d, want the main child's 3; stderr:\n%s", code, ns.Stderr())
 	}

@@ -19,13 +19,21 @@ import (
 //	               N hoppers that each, every 2 ms, fork a successor and
 //	               exit (a respawning pool that a one-shot kill misses:
 //	               the PIDs it read are gone by the time it signals them),
-//	               then exit
+//	               then exit. As after PIDs wrapped around, the workers
+//	               get PIDs from 30000 and the hoppers from 1000, so a
+//	               scan in PID order reads the hoppers long before it is
+//	               done (it writes ns_last_pid: run it as root in a PID
+//	               namespace of its own)
 //	nopidfd ARGV   run ARGV with pidfd_open and pidfd_send_signal failing
 //	               with ENOSYS (a seccomp filter), as on Linux before 5.3
 
 // hoppers starts the pool and returns at once.
 func hoppers(n, workers int) int {
 	signal.Ignore(unix.SIGTERM) // SIG_IGN is inherited by the raw forks
+	if err := nextPID(30000); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	for i := 0; i < workers; i++ {
 		pid, errno := rawFork()
 		if errno != 0 {
@@ -39,6 +47,10 @@ func hoppers(n, workers int) int {
 			}
 		}
 	}
+	if err := nextPID(1000); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	for i := 0; i < n; i++ {
 		pid, errno := rawFork()
 		if errno != 0 {
@@ -50,6 +62,11 @@ func hoppers(n, workers int) int {
 		}
 	}
 	return 0
+}
+
+// nextPID makes pid the next PID of the caller's namespace (unless taken).
+func nextPID(pid int) error {
+	return os.WriteFile("/proc/sys/kernel/ns_last_pid", []byte(strconv.Itoa(pid-1)), 0)
 }
 
 // hop never returns: every 2 ms the process forks and the parent exits,
