@@ -64,7 +64,10 @@ func (f *Finder) Any() bool {
 		return !errors.Is(unix.Kill(-1, 0), unix.ESRCH)
 	}
 	found := false
-	f.walk(func(procfs.Stat) bool { found = true; return false })
+	f.walk(func(p procfs.Stat) bool {
+		found = p.State != 'Z' || p.PPID != f.self.PID // not one to reap
+		return !found
+	})
 	return found
 }
 
@@ -109,37 +112,40 @@ func (f *Finder) Continue() int {
 }
 
 // Kill sends SIGKILL to every leftover and returns how many it killed, and
-// those it could not signal (EPERM). As PID 1 one kill(-1) does it. Otherwise it
-// sweeps /proc again while a sweep finds a process it has not killed yet,
-// for at most limit: a process can fork between being listed and being
-// killed. Its children are found by the next sweep, most by the same one
-// (they get higher PIDs, and /proc is read in PID order), and once killed
-// it forks no more: a fork with SIGKILL pending fails. Processes killed but
-// still exiting are not waited for.
+// those it could not signal (EPERM). As PID 1 one kill(-1) does it.
+// Otherwise a process can fork between being listed and being killed, so
+// Kill sweeps /proc again until a sweep finds no process, living or
+// zombie, that an earlier one did not: then every process seen was killed
+// or dead, and a process with SIGKILL pending forks no more. Children are
+// mostly found by the same sweep (they get higher PIDs, and /proc is read
+// in PID order). It gives up after limit; it does not wait for the killed
+// to finish exiting.
 func (f *Finder) Kill(limit time.Duration) (int, []procfs.Stat) {
 	if f.pid1 {
 		return f.Signal(unix.SIGKILL, 0), nil
 	}
-	killed := map[ident]bool{}
+	seen, killed := map[ident]bool{}, map[ident]bool{}
 	deadline := time.Now().Add(limit)
 	for {
 		var failed []procfs.Stat
-		fresh := 0
+		grew := false
 		f.walk(func(p procfs.Stat) bool {
 			id := ident{p.PID, p.StartTime}
+			if !seen[id] {
+				seen[id], grew = true, true
+			}
 			if !alive(p) || killed[id] {
 				return true
 			}
 			switch err := f.send(p, unix.SIGKILL); {
 			case err == nil:
 				killed[id] = true
-				fresh++
 			case err != errGone:
 				failed = append(failed, p)
 			}
 			return true
 		})
-		if fresh == 0 || !time.Now().Before(deadline) {
+		if !grew || !time.Now().Before(deadline) {
 			return len(killed), failed
 		}
 	}

@@ -11,19 +11,13 @@ import (
 // walk calls visit with each leftover as /proc is read, and stops when
 // visit returns false. It visits nothing when /proc cannot be used. As
 // PID 1 the leftovers are every process but the caller; otherwise the
-// caller's descendants. Either way the caller's own zombie children are
-// left out.
+// caller's descendants. Zombies are visited too, the caller's own
+// children among them.
 func (f *Finder) walk(visit func(procfs.Stat) bool) {
 	if f.check() != nil {
 		return
 	}
 	me := f.self.PID
-	offer := func(p procfs.Stat) bool {
-		if p.State == 'Z' && p.PPID == me {
-			return true
-		}
-		return visit(p)
-	}
 	// known maps the descendants found so far, and the caller, to their
 	// start times. A child never starts before its parent, so a parent
 	// link that points to a younger process is stale: the parent's PID
@@ -44,7 +38,7 @@ func (f *Finder) walk(visit func(procfs.Stat) bool) {
 			return true // gone meanwhile
 		}
 		if f.pid1 {
-			stopped = !offer(p)
+			stopped = !visit(p)
 			return !stopped
 		}
 		if !ours(p) {
@@ -52,7 +46,7 @@ func (f *Finder) walk(visit func(procfs.Stat) bool) {
 			return true
 		}
 		known[p.PID] = p.StartTime
-		stopped = !offer(p)
+		stopped = !visit(p)
 		return !stopped
 	})
 	for grew := true; grew && !stopped; {
@@ -65,7 +59,7 @@ func (f *Finder) walk(visit func(procfs.Stat) bool) {
 			}
 			known[p.PID] = p.StartTime
 			grew = true
-			stopped = !offer(p)
+			stopped = !visit(p)
 		}
 		pending = rest
 	}
