@@ -1,26 +1,35 @@
 package supervise
 
 import (
-	"errors"
-	"os"
+	"fmt"
+	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/sexton-init/sexton/procfs"
 )
 
-// The processes left after the main child exits are, as PID 1, everything
-// else in the PID namespace (kill(-1) reaches exactly those), and otherwise
-// sexton's own descendants, found in /proc; sexton never signals -1 unless
-// it is PID 1 of its namespace.
+// The processes left after the main child exits are found and signalled by
+// package leftover (s.left): as PID 1 everything else in the namespace,
+// otherwise sexton's own descendants, proven so before each signal. These
+// are the loop's words for it.
 
-// othersLeft reports whether any process besides sexton remains to wait for.
+// sweepLimit bounds how long sexton keeps sweeping with SIGKILL for
+// leftovers that fork faster than they are killed.
+const sweepLimit = 2 * time.Second
+
+// othersLeft reports whether any process besides sexton remains to wait
+// for. When they cannot be found safely it says so once and reports none.
 func (s *state) othersLeft() bool {
-	if s.pid1 {
-		err := unix.Kill(-1, 0)
-		return !errors.Is(err, unix.ESRCH)
+	if err := s.left.Problem(); err != nil {
+		if s.pid1 {
+			s.log.Printf(Debug, "cannot count the remaining processes (kill(-1) still reaches them): %v", err)
+		} else {
+			s.log.Warnf("cannot find the processes left by the main child, so none were stopped: %v", err)
+		}
 	}
-	return len(s.others()) > 0
+	return s.left.Any()
 }
 
 // signalOthers sends sig to every remaining process and says how many there
@@ -32,50 +41,37 @@ func (s *state) signalOthers(sig unix.Signal) int {
 	if sig == unix.SIGTERM && s.termedGroup {
 		skip = s.child
 	}
-	others := s.others() // counted before: SIGKILL leaves nothing to count
-	if s.pid1 && skip == 0 {
-		if err := unix.Kill(-1, sig); err != nil {
-			return 0
-		}
-		return len(others)
+	return s.left.Signal(sig, skip)
+}
+
+// continueOthers sends SIGCONT to the remaining processes that are stopped,
+// so that they act on the SIGTERM just sent instead of dying stopped at the
+// end of the grace period, as systemd does.
+func (s *state) continueOthers() {
+	if n := s.left.Continue(); n > 0 {
+		s.log.Printf(Info, "sent SIGCONT to %d stopped process(es)", n)
 	}
-	n := 0
-	for _, p := range others {
-		if p.PGRP != skip && unix.Kill(p.PID, sig) == nil {
-			n++
-		}
+}
+
+// killOthers sends SIGKILL to every remaining process, sweeping again while
+// they fork, and says how many it killed and which it could not.
+func (s *state) killOthers() int {
+	n, failed := s.left.Kill(sweepLimit)
+	if len(failed) > 0 {
+		s.log.Warnf("could not send SIGKILL to %d process(es): %s", len(failed), describe(failed))
 	}
 	return n
 }
 
-// others lists the living processes besides sexton: as PID 1 everything in
-// the namespace's /proc, otherwise sexton's descendants. Zombies that are
-// sexton's own children are left out: they only wait to be reaped.
-func (s *state) others() []procfs.Stat {
-	table, err := procfs.Scan("/proc")
-	if err != nil {
-		s.log.Printf(Debug, "cannot read /proc: %v", err)
-		return nil
-	}
-	me := os.Getpid()
-	alive := table[:0]
-	for _, p := range table {
-		if p.PID != me && (p.State != 'Z' || p.PPID != me) {
-			alive = append(alive, p)
+// describe names up to ten processes as "PID (command)".
+func describe(ps []procfs.Stat) string {
+	var names []string
+	for i, p := range ps {
+		if i == 10 {
+			names = append(names, fmt.Sprintf("and %d more", len(ps)-i))
+			break
 		}
+		names = append(names, fmt.Sprintf("%d (%s)", p.PID, p.Comm))
 	}
-	if s.pid1 {
-		return alive
-	}
-	keep := map[int]bool{}
-	for _, pid := range procfs.Descendants(alive, me) {
-		keep[pid] = true
-	}
-	out := alive[:0]
-	for _, p := range alive {
-		if keep[p.PID] {
-			out = append(out, p)
-		}
-	}
-	return out
+	return strings.Join(names, ", ")
 }

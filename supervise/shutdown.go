@@ -42,6 +42,7 @@ func (d *shutdown) step(s *state, reaped bool) (code int, done bool) {
 			return s.exit(), true
 		}
 		n := s.signalOthers(unix.SIGTERM)
+		s.continueOthers()
 		s.log.Printf(Info, "sent SIGTERM to %d remaining process(es); grace period %v", n, s.cfg.Grace)
 		d.phase, d.graceEnd, d.nextPoll = 1, time.Now().Add(s.cfg.Grace), now.Add(drainPoll)
 		return 0, false
@@ -50,7 +51,7 @@ func (d *shutdown) step(s *state, reaped bool) (code int, done bool) {
 			return s.exit(), true
 		}
 		if !now.Before(d.graceEnd) {
-			n := s.signalOthers(unix.SIGKILL)
+			n := s.killOthers()
 			s.log.Warnf("grace period of %v is over: sent SIGKILL to %d remaining process(es)", s.cfg.Grace, n)
 			d.phase, d.killEnd = 2, now.Add(killWait)
 		}

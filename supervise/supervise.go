@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sexton-init/sexton/leftover"
 	"github.com/sexton-init/sexton/reap"
 	"github.com/sexton-init/sexton/sigcatch"
 	"github.com/sexton-init/sexton/signals"
@@ -35,6 +36,7 @@ type state struct {
 	stop shutdown
 	w    waiter
 	ev   Events
+	left *leftover.Finder
 }
 
 // Run supervises cfg and returns the code sexton should exit with. It is
@@ -44,6 +46,7 @@ type state struct {
 // that calls Run from a library gets them caught here).
 func Run(cfg Config) int {
 	s := &state{cfg: &cfg, log: cfg.Log, pid1: os.Getpid() == 1, ev: eventsOf(&cfg)}
+	s.left = leftover.New(s.pid1)
 	s.names = cfg.WarnOnReap || (s.log != nil && s.log.Verbosity >= int(Debug))
 	if err := sigcatch.Install(); err != nil {
 		var se *sigcatch.Error

@@ -27,6 +27,7 @@ import (
 //	                   the same process group writing there
 //	sigrecordall FILE  record every signal, SIGURG and SIGPIPE included
 //	                   (see sigrecordall.go)
+//	hoppers, nopidfd   see leftovers.go
 func runTool(name string, args []string) int {
 	switch name {
 	case "orphans":
@@ -39,6 +40,10 @@ func runTool(name string, args []string) int {
 		return sigRecord(args)
 	case "sigrecordall":
 		return sigRecordAll(args[0])
+	case "hoppers":
+		return hoppers(atoi(args[0]), atoi(args[1]))
+	case "nopidfd":
+		return noPidfd(args)
 	}
 	fmt.Fprintf(os.Stderr, "testutil: unknown tool %q\n", name)
 	return 100
