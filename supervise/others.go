@@ -21,13 +21,13 @@ const sweepLimit = 2 * time.Second
 
 // othersLeft reports whether any process besides sexton remains to wait
 // for. When they cannot be found safely it says so once and reports none.
+// As PID 1 that is kill(-1, 0), which needs no /proc.
 func (s *state) othersLeft() bool {
+	if s.pid1 {
+		return s.left.Any()
+	}
 	if err := s.left.Problem(); err != nil {
-		if s.pid1 {
-			s.log.Printf(Debug, "cannot count the remaining processes (kill(-1) still reaches them): %v", err)
-		} else {
-			s.log.Warnf("cannot find the processes left by the main child, so none were stopped: %v", err)
-		}
+		s.log.Warnf("cannot find the processes left by the main child, so none were stopped: %v", err)
 	}
 	return s.left.Any()
 }
