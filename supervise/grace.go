@@ -3,7 +3,6 @@ package supervise
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -12,9 +11,41 @@ import (
 // maxGrace is the longest grace period: what fits in a time.Duration.
 const maxGrace = time.Duration(math.MaxInt64)
 
-// durationSyntax is what time.ParseDuration accepts; a string of this form
-// that it rejects is out of range.
-var durationSyntax = regexp.MustCompile(`^[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
+// durationSyntax reports whether s has the form time.ParseDuration reads
+// ([-+] then one or more of a decimal number and a unit); a string of this
+// form that it rejects is out of range.
+func durationSyntax(s string) bool {
+	s = strings.TrimLeft(s, "+-")
+	if s == "" {
+		return false
+	}
+	for s != "" {
+		i := 0
+		digits := 0
+		for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
+			if s[i] != '.' {
+				digits++
+			}
+			i++
+		}
+		if digits == 0 || strings.Count(s[:i], ".") > 1 {
+			return false
+		}
+		s = s[i:]
+		unit := ""
+		for _, u := range []string{"ns", "us", "µs", "μs", "ms", "s", "m", "h"} {
+			if strings.HasPrefix(s, u) {
+				unit = u
+				break
+			}
+		}
+		if unit == "" {
+			return false
+		}
+		s = s[len(unit):]
+	}
+	return true
+}
 
 // ParseGrace reads a grace period as --grace and SEXTON_GRACE take it: a Go
 // duration ("5s", "1500ms") or a whole number of seconds ("10"). It must
@@ -35,9 +66,9 @@ func ParseGrace(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(t)
 	switch {
-	case err != nil && durationSyntax.MatchString(t) && strings.HasPrefix(t, "-"):
+	case err != nil && durationSyntax(t) && strings.HasPrefix(t, "-"):
 		return 0, negative
-	case err != nil && durationSyntax.MatchString(t):
+	case err != nil && durationSyntax(t):
 		return 0, fmt.Errorf("grace period %q is too long: at most %v", s, maxGrace.Truncate(time.Second))
 	case err != nil:
 		return 0, fmt.Errorf("grace period %q is not a duration such as 5s or 1500ms", s)
