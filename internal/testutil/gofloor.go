@@ -4,9 +4,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // The Go floor: what the Go runtime itself needs before any of a program's
@@ -52,6 +55,30 @@ func MinimalGo(t testing.TB) string {
 		t.Fatalf("building the minimal Go program: %v", floorErr)
 	}
 	return floorPath
+}
+
+// FloorCPUs is how many CPUs the Go floor values of the tests (the tasks
+// the runtime needs to start) were measured on: the runtime starts more
+// threads before main when it has more CPUs, so the tests pin what they
+// run to at most this many (PinCPUs). With one CPU the floor is lower.
+const FloorCPUs = 2
+
+// PinCPUs returns an argv prefix that runs a command on the first
+// FloorCPUs of the CPUs this test may use (taskset executes the command,
+// so it keeps taskset's PID: PID 1 stays PID 1).
+func PinCPUs(t testing.TB) []string {
+	t.Helper()
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		t.Fatalf("sched_getaffinity: %v", err)
+	}
+	var cpus []string
+	for c := 0; c < len(set)*64 && len(cpus) < FloorCPUs; c++ {
+		if set.IsSet(c) {
+			cpus = append(cpus, strconv.Itoa(c))
+		}
+	}
+	return []string{"taskset", "-c", strings.Join(cpus, ",")}
 }
 
 // RuntimePackage reports whether a function symbol (as in the symbol table
