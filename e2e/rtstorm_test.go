@@ -22,17 +22,23 @@ import (
 // that one that slips through by luck does not hide the loss of another.
 const rtRounds = 50
 
-func TestRealTimeStormDoesNotHideOtherSignals(t *testing.T) {
-	dir := t.TempDir()
-	rec, exit := filepath.Join(dir, "rec"), filepath.Join(dir, "exit")
+// rtNumbers lists the real-time signals a Go program can catch, SIGRTMIN+1
+// to SIGRTMAX, for a shell's trap.
+var rtNumbers = func() string {
 	var rt []string
 	for s := 35; s <= 64; s++ {
 		rt = append(rt, fmt.Sprint(s))
 	}
+	return strings.Join(rt, " ")
+}()
+
+func TestRealTimeStormDoesNotHideOtherSignals(t *testing.T) {
+	dir := t.TempDir()
+	rec, exit := filepath.Join(dir, "rec"), filepath.Join(dir, "exit")
 	// The child ignores the real-time signals relayed to it, records each
 	// SIGTERM, and exits 7 when told.
 	ns := testutil.Start(t, testutil.Spec{Args: cmdline(sexton(t, "-vv", "--"), []string{"sh", "-c",
-		"trap '' " + strings.Join(rt, " ") + "\ntrap 'echo TERM >> " + rec + "' TERM\ntouch " + dir + "/ready\n" +
+		"trap '' " + rtNumbers + "\ntrap 'echo TERM >> " + rec + "' TERM\ntouch " + dir + "/ready\n" +
 			"while [ ! -e " + exit + " ]; do sleep 0.01; done; exit 7"})})
 	ns.WaitFile(limit, filepath.Join(dir, "ready"))
 	storm := testutil.StartStorm(t, ns.PID, testutil.Signals(35, 49), testutil.Signals(50, 64))
