@@ -70,8 +70,8 @@ exit 5`
 // exits 0 on SIGTERM.
 func TestPauseReapsTheNamespace(t *testing.T) {
 	for _, sig := range []unix.Signal{unix.SIGTERM, unix.SIGINT} {
-		ns := testutil.Start(t, testutil.Spec{Args: sexton(t, "--pause")})
-		testutil.Eventually(t, limit, "pause running", func() bool { return len(ns.Processes()) == 1 })
+		ns := testutil.Start(t, testutil.Spec{Args: sexton(t, "-v", "--pause")})
+		ns.WaitStderr(limit, testutil.PauseReady) // its handlers are in
 		join := append([]string{"nsenter", "-t", itoa(ns.PID), "-p", "-m", "--"}, testutil.Tool("orphans", "300")...)
 		cmd := startDirect(t, join)
 		if code := waitDirect(t, cmd); code != 0 {
@@ -108,7 +108,8 @@ while :; do sleep 0.05; done`
 // stops, the shutdown's SIGTERM.
 func TestPauseDoesNotBroadcastSignals(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "recorder")
-	ns := testutil.Start(t, testutil.Spec{Args: sexton(t, "--pause", "--grace", "200ms")})
+	ns := testutil.Start(t, testutil.Spec{Args: sexton(t, "-v", "--pause", "--grace", "200ms")})
+	ns.WaitStderr(limit, testutil.PauseReady) // its handlers are in
 	join := append([]string{"nsenter", "-t", itoa(ns.PID), "-p", "-m", "--"}, testutil.Tool("sigrecord", file)...)
 	startDirect(t, join)
 	waitFile(t, file+".ready")
