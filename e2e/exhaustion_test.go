@@ -57,7 +57,7 @@ func TestSurvivesPIDExhaustion(t *testing.T) {
 	cg := pidsCgroup(t, 64)
 	dir := t.TempDir()
 	out, started := filepath.Join(dir, "flood.out"), filepath.Join(dir, "started")
-	flood := strings.Join(testutil.Tool("forkflood", "4"), " ")
+	flood := strings.Join(testutil.FastTool(t, "forkflood", "4"), " ")
 	ns := testutil.Start(t, testutil.Spec{Cgroup: cg, Args: cmdline(sexton(t, "--"), []string{"sh", "-c",
 		"touch " + started + "; " + flood + " > " + out + "; exec sleep 1000"})})
 	waitFile(t, started)
