@@ -73,6 +73,7 @@ func sextonOwn(fn string) bool {
 type injection struct {
 	sig       unix.Signal
 	k         int      // the system-call entry, counted from exec
+	nr        uint64   // that system call's number
 	inRuntime bool     // still in the runtime's own start
 	late      bool     // the main thread went idle first: sent when it was stopped again
 	stack     []string // the main thread's stack there
@@ -164,8 +165,8 @@ func TestSignalsAtEveryMomentOfStartUp(t *testing.T) {
 			moments[d] = append(moments[d], in.k)
 			if verdict != "" && failures < 12 {
 				failures++
-				t.Errorf("%s at system call %d (in runtime start %v, late %v, children %d; stack %s): exit %d, child ready %v, recorded %q: %s\nstderr:\n%s",
-					signals.Name(sig), in.k, in.inRuntime, in.late, in.children, strings.Join(in.stack, " < "),
+				t.Errorf("%s at system call %d (number %d; in runtime start %v, late %v, children %d; stack %s): exit %d, child ready %v, recorded %q: %s\nstderr:\n%s",
+					signals.Name(sig), in.k, in.nr, in.inRuntime, in.late, in.children, strings.Join(in.stack, " < "),
 					o.code, o.ready, o.rec, verdict, firstLines(o.stderr, 6))
 			} else if verdict != "" {
 				failures++
@@ -253,7 +254,7 @@ func injectAt(t *testing.T, bin string, syms *testutil.Symbols, sig unix.Signal,
 			in.inRuntime = in.inRuntime && inRuntimeStart(t, in.stack)
 		}
 	}
-	in.k = tr.Syscalls
+	in.k, in.nr = tr.Syscalls, tr.Nr
 	if tr.Syscalls < k && !tr.Exited() {
 		tr.Interrupt() // idle in a futex: send it now
 		in.late = true
