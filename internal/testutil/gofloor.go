@@ -101,11 +101,11 @@ func RuntimePackage(t testing.TB, symbol string) bool {
 	if runtimeErr != nil {
 		t.Fatalf("go list -deps runtime: %v", runtimeErr)
 	}
-	return runtimePkgs[SymbolPackage(symbol)]
+	return runtimePkgs[symbolPackage(symbol)]
 }
 
-// SymbolPackage returns the import path of a Go function symbol.
-func SymbolPackage(symbol string) string {
+// symbolPackage returns the import path of a Go function symbol.
+func symbolPackage(symbol string) string {
 	slash := strings.LastIndex(symbol, "/")
 	dot := strings.Index(symbol[slash+1:], ".")
 	if dot < 0 {
