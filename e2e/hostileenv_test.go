@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -64,21 +62,13 @@ func closedStdin(t *testing.T) {
 }
 
 // nprocLimit: RLIMIT_NPROC 1 to 8 for a uid that is not root (root is not
-// held to it).
+// held to it) and has no other process.
 func nprocLimit(t *testing.T) {
-	bin := sexton(t)[0]
-	floor := testutil.MinimalGo(t)
-	for _, p := range []string{bin, floor} { // the build directories are private to root
-		if err := os.Chmod(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	uid := fmt.Sprint(40000 + os.Getpid()%20000) // a uid with no other process
+	user := asOtherUser(t)
 	for n := 1; n <= 8; n++ {
 		t.Run(fmt.Sprint("RLIMIT_NPROC=", n), func(t *testing.T) {
-			prefix := cmdline(testutil.PinCPUs(t), []string{"prlimit", fmt.Sprintf("--nproc=%d", n), "--",
-				"setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--"})
-			code, stdout, stderr := underLimits(t, prefix, cmdline([]string{bin, "--"}, limitedChild))
+			prefix := cmdline(testutil.PinCPUs(t), []string{"prlimit", fmt.Sprintf("--nproc=%d", n), "--"}, user)
+			code, stdout, stderr := underLimits(t, prefix, cmdline(sexton(t, "--"), limitedChild))
 			checkLimitedStart(t, code, stdout, stderr, regexp.MustCompile(`RLIMIT_NPROC`), n < goFloorNproc)
 		})
 	}

@@ -19,7 +19,8 @@ import (
 // first flood is over), relays each SIGHUP and the SIGTERM that come during
 // the second flood, shuts the rest down and exits with the child's status,
 // and never needs an OS thread beyond those it had after start-up (the Go
-// runtime would abort: a clone under the limit fails).
+// runtime would abort: a clone under the limit fails). sexton runs as a
+// user of its own, as in the real-time storm test.
 func TestPidsStormWithSignalsAndShutdown(t *testing.T) {
 	const max = 24
 	cg := testutil.PidsCgroup(t, max)
@@ -34,7 +35,7 @@ func TestPidsStormWithSignalsAndShutdown(t *testing.T) {
 		"while [ ! -e " + stop + " ]; do " + orphan + "; done; touch " + first + "\n" +
 		"while [ ! -e " + second + " ]; do sleep 0.05; done\n" +
 		"while :; do " + orphan + "; done"
-	ns := testutil.Start(t, testutil.Spec{Cgroup: cg, Args: cmdline(sexton(t, "-vv", "--grace", "10s", "--"), []string{"sh", "-c", script})})
+	ns := testutil.Start(t, testutil.Spec{Cgroup: cg, Args: cmdline(asOtherUser(t, dir), sexton(t, "-vv", "--grace", "10s", "--"), []string{"sh", "-c", script})})
 	ns.WaitFile(limit, filepath.Join(dir, "ready"))
 	atStart := threads(t, ns.PID)
 
@@ -73,7 +74,7 @@ func TestPidsStormWithSignalsAndShutdown(t *testing.T) {
 	testutil.Eventually(t, limit, "the second flood at the pids limit", func() bool { return forksFailed(t, cg) > failed })
 	// SIGHUP, one at a time, each relayed at the limit under the storm
 	// (one lost would hang the round), then SIGTERM.
-	for i := range rtRounds {
+	for i := range 4 * rtRounds {
 		ns.Signal(unix.SIGHUP)
 		testutil.Eventually(t, limit, fmt.Sprintf("SIGHUP %d relayed at the limit under the storm", i+1),
 			func() bool { return len(testutil.Lines(testutil.ReadFile(rec))) == i+1 })
