@@ -39,7 +39,7 @@ type Traced struct {
 
 // StartTraced starts spec like Start, traced, and returns it stopped right
 // after the exec of spec.Args[0]. syms are that program's symbols, for
-// Stack.
+// Stack. The program gets the test's GODEBUG (spec.Env must not set one).
 func StartTraced(t testing.TB, spec Spec, syms *Symbols) *Traced {
 	t.Helper()
 	runtime.LockOSThread()
