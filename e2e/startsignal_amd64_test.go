@@ -145,14 +145,16 @@ func TestSignalsAtEveryMomentOfStartUp(t *testing.T) {
 	first, child := probeStartUp(t, bin, syms)
 	t.Logf("probe: package inits from system call %d, child exists from %d", first, child)
 
-	// Inside the runtime's start every outcome but a hang or a broken
-	// contract after it is allowed: a sample there, every k after.
+	// Inside the runtime's start every outcome but a hang is allowed: a
+	// sample there. Every k from the first package init on, and around the
+	// child's start; a sample in between when the main goroutine stays on
+	// the main thread long enough to make that a long way.
 	var ks []int
-	for k := 1; k < first-2; k += 16 {
-		ks = append(ks, k)
-	}
-	for k := max(1, first-2); k <= child+6; k++ {
-		ks = append(ks, k)
+	for k := 1; k <= child+6; k++ {
+		dense := (k >= first-2 && k <= first+40) || k >= child-4
+		if dense || k%16 == 1 || (k > first && k%8 == 0) {
+			ks = append(ks, k)
+		}
 	}
 	moments := map[string][]int{} // outcome -> the system calls it followed
 	failures := 0
