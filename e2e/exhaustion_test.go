@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,33 +11,6 @@ import (
 
 	"github.com/sexton-init/sexton/internal/testutil"
 )
-
-const pidsRoot = "/sys/fs/cgroup/pids"
-
-// pidsCgroup makes a pids cgroup (v1) limited to max tasks, removed at the
-// end of the test once its processes are gone.
-func pidsCgroup(t *testing.T, max int) string {
-	t.Helper()
-	if _, err := os.Stat(pidsRoot + "/cgroup.procs"); err != nil {
-		testutil.Unavailable(t, "no cgroup v1 pids controller at %s", pidsRoot)
-	}
-	dir := filepath.Join(pidsRoot, fmt.Sprintf("sexton-e2e-%d", os.Getpid()))
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		testutil.Eventually(t, limit, "cgroup "+dir+" empty", func() bool {
-			return strings.TrimSpace(testutil.ReadFile(dir+"/cgroup.procs")) == ""
-		})
-		if err := os.Remove(dir); err != nil {
-			t.Errorf("removing cgroup: %v", err)
-		}
-	})
-	if err := os.WriteFile(dir+"/pids.max", []byte(strconv.Itoa(max)), 0); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
 
 // threads returns the thread count of pid.
 func threads(t *testing.T, pid int) int {
@@ -54,10 +26,10 @@ func threads(t *testing.T, pid int) int {
 // At the pids limit, forks fail with EAGAIN; sexton must keep reaping,
 // never need a thread it cannot get, and still stop cleanly on SIGTERM.
 func TestSurvivesPIDExhaustion(t *testing.T) {
-	cg := pidsCgroup(t, 64)
+	cg := testutil.PidsCgroup(t, 64)
 	dir := t.TempDir()
 	out, started := filepath.Join(dir, "flood.out"), filepath.Join(dir, "started")
-	flood := strings.Join(testutil.Tool("forkflood", "4"), " ")
+	flood := strings.Join(testutil.FastTool(t, "forkflood", "4"), " ")
 	ns := testutil.Start(t, testutil.Spec{Cgroup: cg, Args: cmdline(sexton(t, "--"), []string{"sh", "-c",
 		"touch " + started + "; " + flood + " > " + out + "; exec sleep 1000"})})
 	waitFile(t, started)

@@ -12,10 +12,11 @@ import (
 
 // flushScript is a main process that starts a background helper and exits
 // at once on SIGTERM; the helper, on SIGTERM, needs 300 ms to flush its
-// file before it exits.
+// file before it exits. The main process sets its trap before it starts
+// the helper, whose ready file so means that both are ready.
 func flushScript(file string) string {
-	return `(trap 'sleep 0.3; echo flushed > ` + file + `; exit 0' TERM; touch ` + file + `.ready; while :; do sleep 0.05; done) &
-trap 'exit 0' TERM
+	return `trap 'exit 0' TERM
+(trap 'sleep 0.3; echo flushed > ` + file + `; exit 0' TERM; touch ` + file + `.ready; while :; do sleep 0.05; done) &
 while :; do sleep 0.05; done`
 }
 
@@ -70,8 +71,8 @@ exit 5`
 // exits 0 on SIGTERM.
 func TestPauseReapsTheNamespace(t *testing.T) {
 	for _, sig := range []unix.Signal{unix.SIGTERM, unix.SIGINT} {
-		ns := testutil.Start(t, testutil.Spec{Args: sexton(t, "--pause")})
-		testutil.Eventually(t, limit, "pause running", func() bool { return len(ns.Processes()) == 1 })
+		ns := testutil.Start(t, testutil.Spec{Args: sexton(t, "-v", "--pause")})
+		ns.WaitStderr(limit, testutil.PauseReady) // its handlers are in
 		join := append([]string{"nsenter", "-t", itoa(ns.PID), "-p", "-m", "--"}, testutil.Tool("orphans", "300")...)
 		cmd := startDirect(t, join)
 		if code := waitDirect(t, cmd); code != 0 {
@@ -90,8 +91,8 @@ func TestPauseReapsTheNamespace(t *testing.T) {
 func TestShutdownDoesNotTermTheGroupTwice(t *testing.T) {
 	dir := t.TempDir()
 	file, ready := filepath.Join(dir, "terms"), filepath.Join(dir, "ready")
-	script := `(trap 'echo TERM >> ` + file + `' TERM; touch ` + ready + `; while :; do sleep 0.05; done) &
-trap 'exit 3' TERM
+	script := `trap 'exit 3' TERM
+(trap 'echo TERM >> ` + file + `' TERM; touch ` + ready + `; while :; do sleep 0.05; done) &
 while :; do sleep 0.05; done`
 	ns := testutil.Start(t, testutil.Spec{Args: cmdline(sexton(t, "-g", "--grace", "1s", "--"), []string{"sh", "-c", script})})
 	waitFile(t, ready)
@@ -108,7 +109,8 @@ while :; do sleep 0.05; done`
 // stops, the shutdown's SIGTERM.
 func TestPauseDoesNotBroadcastSignals(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "recorder")
-	ns := testutil.Start(t, testutil.Spec{Args: sexton(t, "--pause", "--grace", "200ms")})
+	ns := testutil.Start(t, testutil.Spec{Args: sexton(t, "-v", "--pause", "--grace", "200ms")})
+	ns.WaitStderr(limit, testutil.PauseReady) // its handlers are in
 	join := append([]string{"nsenter", "-t", itoa(ns.PID), "-p", "-m", "--"}, testutil.Tool("sigrecord", file)...)
 	startDirect(t, join)
 	waitFile(t, file+".ready")
@@ -125,8 +127,8 @@ func TestPauseDoesNotBroadcastSignals(t *testing.T) {
 // grace period and exits with the main process's status.
 func TestSIGTERMWithAHelperThatIgnoresIt(t *testing.T) {
 	ready := filepath.Join(t.TempDir(), "ready")
-	script := `(trap '' TERM; touch ` + ready + `; while :; do sleep 0.05; done) &
-trap 'exit 9' TERM
+	script := `trap 'exit 9' TERM
+(trap '' TERM; touch ` + ready + `; while :; do sleep 0.05; done) &
 while :; do sleep 0.05; done`
 	ns := testutil.Start(t, testutil.Spec{Args: cmdline(sexton(t, "--grace", "300ms", "--"), []string{"sh", "-c", script})})
 	waitFile(t, ready)

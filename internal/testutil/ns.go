@@ -40,6 +40,11 @@ type Spec struct {
 type shimConfig struct {
 	Ignore, Block []int
 	Cgroup        string
+	// Trace makes the shim ask to be traced (PTRACE_TRACEME) just before
+	// it executes the program, and restore GODEBUG to GoDebug (the
+	// tracer turns async preemption off in the shim, see StartTraced).
+	Trace   bool
+	GoDebug *string
 }
 
 // NS is a running PID namespace whose PID 1 runs Spec.Args.
@@ -59,12 +64,25 @@ type NS struct {
 // process in it) when the test ends.
 func Start(t testing.TB, spec Spec) *NS {
 	t.Helper()
+	ns := prepare(t, spec, shimConfig{})
+	if err := ns.cmd.Start(); err != nil {
+		t.Fatalf("starting namespace: %v", err)
+	}
+	ns.PID = ns.cmd.Process.Pid
+	ns.watch()
+	return ns
+}
+
+// prepare builds the command that runs the shim for spec; cfg carries the
+// shim settings that Spec does not.
+func prepare(t testing.TB, spec Spec, cfg shimConfig) *NS {
+	t.Helper()
 	RequireRoot(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := shimConfig{Cgroup: spec.Cgroup}
+	cfg.Cgroup = spec.Cgroup
 	for _, s := range spec.Ignore {
 		cfg.Ignore = append(cfg.Ignore, int(s))
 	}
@@ -89,16 +107,18 @@ func Start(t testing.TB, spec Spec) *NS {
 	if spec.Stderr != nil {
 		cmd.Stderr = spec.Stderr
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting namespace: %v", err)
-	}
-	ns.cmd, ns.PID = cmd, cmd.Process.Pid
+	ns.cmd = cmd
+	return ns
+}
+
+// watch waits for PID 1 in the background and tears the namespace down at
+// the end of the test.
+func (ns *NS) watch() {
 	go func() {
-		ns.waitErr = cmd.Wait()
+		ns.waitErr = ns.cmd.Wait()
 		close(ns.done)
 	}()
-	t.Cleanup(ns.destroy)
-	return ns
+	ns.t.Cleanup(ns.destroy)
 }
 
 // destroy kills the namespace and waits for it.

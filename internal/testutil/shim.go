@@ -52,6 +52,9 @@ func runShim() {
 	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &set, nil); err != nil {
 		shimFail("blocking signals: %v", err)
 	}
+	if cfg.Trace {
+		traceMe(cfg.GoDebug)
+	}
 	err = syscall.Exec(path, os.Args[1:], os.Environ())
 	shimFail("exec %s: %v", path, err)
 }

@@ -23,6 +23,9 @@ const (
 )
 
 var (
+	// builtDirs are further build directories, removed with buildDir.
+	builtDirs []string
+
 	buildOnce sync.Once
 	buildDir  string
 	buildPath string
@@ -41,6 +44,9 @@ func Main(m *testing.M) {
 	code := m.Run()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
+	}
+	for _, remove := range builtDirs {
+		os.RemoveAll(remove)
 	}
 	os.Exit(code)
 }
