@@ -200,7 +200,7 @@ func TestShutdownContinuesStoppedLeftovers(t *testing.T) {
 // cgroup tells what is left: a scan of /proc, like the one-shot kill,
 // misses processes that change PIDs.
 func TestSubreaperKillsLeftoversThatKeepForking(t *testing.T) {
-	cg := pidsCgroup(t, 4000)
+	cg := testutil.PidsCgroup(t, 4000)
 	dir := t.TempDir()
 	pool := strings.Join(testutil.Tool("hoppers", "4", "300"), " ")
 	ns := startUnderShell(t, dir, cg, "", nil, []string{"--grace", "300ms"}, pool+" || exit 100\nexit 7\n")
