@@ -118,7 +118,7 @@ func judge(in injection, o outcome) string {
 		if diedBeforeChild || relayedAfter {
 			return ""
 		}
-	case signals.Relayed(in.sig):
+	case signals.Relayed(in.sig, signals.Other):
 		// Kept and relayed once the child exists, or relayed: the
 		// child records it (or dies of it before its trap).
 		if diedBeforeChild || relayedAfter {
