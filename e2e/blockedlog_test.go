@@ -24,12 +24,15 @@ import (
 // droppedLine is the line sexton writes once blocked output drains.
 var droppedLine = regexp.MustCompile(`^sexton: warning: [1-9][0-9]* log lines dropped: output was blocked$`)
 
-// stallLog starts a storm of SIGUSR1 and SIGUSR2 at pid, waits until its
-// log pipe is full, and lets a few thousand more signals arrive. The storm
-// goes on until the caller stops it.
+// stallLog starts a storm of SIGUSR1, SIGUSR2 and two real-time signals at
+// pid, waits until its log pipe is full, and lets a few thousand more
+// signals arrive. The storm goes on until the caller stops it. Standard
+// signals merge in the kernel while one is pending, so how many log lines
+// they make depends on timing; the real-time ones are queued, and each is
+// one line at -vv, so a few thousand of them overflow sexton's log queue.
 func stallLog(t *testing.T, pid int, p *testutil.StalledPipe) *testutil.Storm {
 	t.Helper()
-	storm := testutil.StartStorm(t, pid, []unix.Signal{unix.SIGUSR1, unix.SIGUSR2})
+	storm := testutil.StartStorm(t, pid, []unix.Signal{unix.SIGUSR1, unix.SIGUSR2, 40, 41})
 	testutil.Eventually(t, limit, "sexton's log pipe to fill", p.Full)
 	atFull := storm.Sent()
 	testutil.Eventually(t, limit, "4000 more signals", func() bool { return storm.Sent() >= atFull+4000 })
@@ -77,7 +80,7 @@ func TestBlockedLogDoesNotLoseChildExit(t *testing.T) {
 	ready, exit := filepath.Join(dir, "ready"), filepath.Join(dir, "exit")
 	p := testutil.NewStalledPipe(t, 4096)
 	ns := testutil.Start(t, testutil.Spec{Stderr: p.W, Args: cmdline(sexton(t, "-vv", "--"), []string{"sh", "-c",
-		"trap '' USR1 USR2; touch " + ready + "; while [ ! -e " + exit + " ]; do sleep 0.01; done; exit 7"})})
+		"trap '' USR1 USR2 40 41; touch " + ready + "; while [ ! -e " + exit + " ]; do sleep 0.01; done; exit 7"})})
 	p.CloseWriter()
 	ns.WaitFile(limit, ready)
 	kids := testutil.Children(ns.PID)

@@ -63,12 +63,12 @@ func (q *Queue) Put(w io.Writer, b []byte) {
 			q.dropW = w
 		}
 		q.dropped++
-		q.mu.Unlock()
-		return
+	} else {
+		q.lines = append(q.lines, line{w, b})
+		q.bytes += len(b)
 	}
-	q.lines = append(q.lines, line{w, b})
-	q.bytes += len(b)
 	q.mu.Unlock()
+	// Kicked for a drop too: the note is due once the output drains.
 	select {
 	case q.kick <- struct{}{}:
 	default:

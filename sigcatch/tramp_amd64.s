@@ -32,6 +32,7 @@ count:
 	// A vfork child between fork and exec shares our memory: what it
 	// receives is not ours to count.
 	MOVQ	DI, R8
+	MOVQ	DX, R9
 	MOVL	$39, AX	// SYS_getpid
 	SYSCALL
 	CMPL	AX, ·selfPID(SB)
@@ -46,6 +47,21 @@ count:
 	SHLQ	CX, AX
 	LOCK
 	ORQ	AX, ·pending(SB)
+	// Flow control, once the loop has asked for it: this thread stops
+	// taking sig (the kernel restores uc_sigmask, at 296 in the ucontext,
+	// on return) until the loop releases it; what arrives meanwhile waits
+	// in the kernel's queue, where the loop takes it at its own pace
+	// (Drain). Not SIGURG: the runtime's preemption needs it.
+	MOVL	·throttleOn(SB), CX
+	TESTL	CX, CX
+	JZ	wake
+	CMPQ	R8, $23
+	JEQ	wake
+	LOCK
+	ORQ	AX, ·throttled(SB)
+	SHRQ	$1, AX	// the kernel's sigset has signal s at bit s-1
+	ORQ	AX, 296(R9)
+wake:
 	// Wake the loop, once per batch.
 	MOVL	$1, AX
 	XCHGL	AX, ·awake(SB)

@@ -29,6 +29,7 @@ sender:
 count:
 	// A vfork child between fork and exec shares our memory.
 	MOVD	R0, R9
+	MOVD	R2, R10
 	MOVD	$172, R8	// SYS_getpid
 	SVC
 	MOVD	$·selfPID(SB), R4
@@ -52,6 +53,26 @@ or:
 	ORR	R4, R5, R5
 	STLXR	R5, (R3), R6
 	CBNZ	R6, or
+	// Flow control, once the loop has asked for it: this thread stops
+	// taking sig (uc_sigmask, at 40 in the ucontext, is restored on
+	// return) until the loop releases it; meanwhile the kernel queues it
+	// for Drain. Not SIGURG: the runtime's preemption needs it.
+	MOVD	$·throttleOn(SB), R3
+	MOVWU	(R3), R3
+	CBZ	R3, wake
+	CMP	$23, R9
+	BEQ	wake
+	MOVD	$·throttled(SB), R3
+thr:
+	LDAXR	(R3), R5
+	ORR	R4, R5, R5
+	STLXR	R5, (R3), R6
+	CBNZ	R6, thr
+	LSR	$1, R4, R4	// the kernel's sigset has signal s at bit s-1
+	MOVD	40(R10), R5
+	ORR	R4, R5, R5
+	MOVD	R5, 40(R10)
+wake:
 	// Wake the loop, once per batch.
 	MOVD	$·awake(SB), R3
 	MOVW	$1, R4

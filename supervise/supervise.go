@@ -86,6 +86,7 @@ func Run(cfg Config) int {
 		sigcatch.Ignore(int(unix.SIGTTIN))
 		sigcatch.Ignore(int(unix.SIGTTOU))
 	}
+	sigcatch.Throttle()
 	s.log.Printf(Debug, "%d threads after start-up", threadCount())
 	shrink()
 	return s.loop()
@@ -178,11 +179,12 @@ const relayBatch = 256
 func (s *state) loop() int {
 	for {
 		sigcatch.Take(s.take)
+		drainMore := sigcatch.Drain(s.take, relayBatch)
 		if s.owed[unix.SIGCHLD] > 0 {
 			s.emit(s.ev.Received(unix.SIGCHLD))
 		}
 		reaped := s.reap()
-		more := s.act()
+		more := s.act() || drainMore
 		if code, done := s.stop.step(s, reaped); done {
 			return code
 		}
@@ -190,6 +192,7 @@ func (s *state) loop() int {
 		if more {
 			deadline = time.Now()
 		}
+		sigcatch.Release()
 		if err := s.w.wait(deadline); err != nil {
 			s.log.Errorf("waiting for signals: %v", err)
 			return ExitUsage

@@ -1,0 +1,82 @@
+package sigcatch
+
+import "unsafe"
+
+// Flow control. A signal handler runs whenever the kernel has a signal for
+// a thread, before the thread runs anything else; senders that keep the
+// kernel's queue of real-time signals full (tens of thousands a second)
+// would keep every thread of the process in the handler, and the loop would
+// never run. Once Throttle is on, the handler blocks the signal it counted
+// on the thread it ran on, so each thread takes one of a kind and then
+// leaves the rest in the kernel's queue; Drain takes them from there at the
+// loop's pace, and Release, before the loop waits, lets its thread take the
+// next one.
+
+var (
+	// throttleOn is 1 once Throttle was called.
+	throttleOn uint32
+	// throttled has bit s set when some thread blocked s since the last
+	// Drain; undrained is what the last Drain left in the queue.
+	throttled uint64
+	undrained uint64
+)
+
+const (
+	sigBlock   = 0
+	sigUnblock = 1
+	eintr      = 4
+)
+
+// Throttle turns the flow control on. Call it once the child has started:
+// a thread's blocked mask at fork is what the child starts with.
+func Throttle() { swap32(&throttleOn, 1) }
+
+// Drain takes from the kernel's queue, at most max in all, the signals that
+// the handler left there, and calls fn for each as Take does; it reports
+// whether some may be left for the next call. Only the loop calls it.
+func Drain(fn func(sig, n int), max int) (more bool) {
+	t := swap64(&throttled, 0) | undrained
+	undrained = 0
+	if t == 0 {
+		return false
+	}
+	set := t >> 1
+	// sigtimedwait wants the set blocked in the calling thread.
+	rawSyscall6(sysRtSigprocmask, sigBlock, uintptr(unsafe.Pointer(&set)), 0, 8, 0, 0)
+	var info [128]byte
+	var poll [2]int64 // a zero timespec: take what is there, never wait
+	var got [MaxSig + 1]int
+	taken := 0
+	for taken < max {
+		sig, e := rawSyscall6(sysRtSigtimedwait, uintptr(unsafe.Pointer(&set)),
+			uintptr(unsafe.Pointer(&info)), uintptr(unsafe.Pointer(&poll)), 8, 0, 0)
+		if e == eintr {
+			continue
+		}
+		if e != 0 { // EAGAIN: nothing left
+			break
+		}
+		got[sig]++
+		taken++
+	}
+	if taken == max {
+		undrained = t
+		more = true
+	}
+	for s, n := range got {
+		if n > 0 {
+			fn(s, n)
+		}
+	}
+	return more
+}
+
+// Release lets the calling thread take every signal again; the loop calls
+// it before it waits, so that a thread is always there to be woken.
+func Release() {
+	if throttleOn == 0 {
+		return
+	}
+	all := ^uint64(0)
+	rawSyscall6(sysRtSigprocmask, sigUnblock, uintptr(unsafe.Pointer(&all)), 0, 8, 0, 0)
+}
