@@ -31,10 +31,11 @@ const (
 // a thread's blocked mask at fork is what the child starts with.
 func Throttle() { swap32(&throttleOn, 1) }
 
-// Drain takes from the kernel's queue, at most max in all, the signals that
-// the handler left there, and calls fn for each as Take does; it reports
-// whether some may be left for the next call. Only the loop calls it.
-func Drain(fn func(sig, n int), max int) (more bool) {
+// Drain takes from the kernel's queue the signals that the handler left
+// there, one at a time while goOn(taken so far) says so, and calls fn for
+// each as Take does; it reports whether some may be left for the next
+// call. Only the loop calls it.
+func Drain(fn func(sig, n int), goOn func(taken int) bool) (more bool) {
 	t := swap64(&throttled, 0) | undrained
 	undrained = 0
 	if t == 0 {
@@ -47,7 +48,11 @@ func Drain(fn func(sig, n int), max int) (more bool) {
 	var poll [2]int64 // a zero timespec: take what is there, never wait
 	var got [MaxSig + 1]int
 	taken := 0
-	for taken < max {
+	for {
+		if !goOn(taken) {
+			more = true
+			break
+		}
 		sig, e := rawSyscall6(sysRtSigtimedwait, uintptr(unsafe.Pointer(&set)),
 			uintptr(unsafe.Pointer(&info)), uintptr(unsafe.Pointer(&poll)), 8, 0, 0)
 		if e == eintr {
@@ -59,9 +64,8 @@ func Drain(fn func(sig, n int), max int) (more bool) {
 		got[sig]++
 		taken++
 	}
-	if taken == max {
+	if more {
 		undrained = t
-		more = true
 	}
 	for s, n := range got {
 		if n > 0 {

@@ -173,13 +173,27 @@ func (s *state) startMain() (int, bool) {
 // reaping.
 const relayBatch = 256
 
+// drainTime bounds how long one turn takes signals from the kernel's queue.
+// The kernel looks through its whole queue of pending signals for each one
+// it hands out (to see whether another of the kind is left), so with tens
+// of thousands queued each costs up to milliseconds: a turn, and so the
+// time to notice a child's exit or a SIGTERM, stays short only if it stops
+// taking them early. relayBatch bounds the count when they come cheap.
+const drainTime = 200 * time.Microsecond
+
+// drainSlice returns Drain's stopping rule for one turn.
+func drainSlice() func(int) bool {
+	start := time.Now()
+	return func(taken int) bool { return taken < relayBatch && (taken == 0 || time.Since(start) < drainTime) }
+}
+
 // loop is the event loop: one goroutine that waits only in waiter.wait
 // (the runtime's network poller) and otherwise makes quick system calls.
 // Every turn reaps, whatever woke it, so no child exit can be missed.
 func (s *state) loop() int {
 	for {
 		sigcatch.Take(s.take)
-		drainMore := sigcatch.Drain(s.take, relayBatch)
+		drainMore := sigcatch.Drain(s.take, drainSlice())
 		if s.owed[unix.SIGCHLD] > 0 {
 			s.emit(s.ev.Received(unix.SIGCHLD))
 		}
@@ -191,8 +205,13 @@ func (s *state) loop() int {
 		deadline := s.stop.deadline()
 		if more {
 			deadline = time.Now()
+		} else {
+			// About to sleep: let this thread take signals again, so
+			// that one is there to be woken. While some are left in
+			// the kernel's queue it does not: each one a thread takes
+			// costs as much as one Drain takes.
+			sigcatch.Release()
 		}
-		sigcatch.Release()
 		if err := s.w.wait(deadline); err != nil {
 			s.log.Errorf("waiting for signals: %v", err)
 			return ExitUsage
