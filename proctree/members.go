@@ -96,8 +96,12 @@ func (t *Tree) refreshCgroupLocked() []present {
 // member seen before, identified by pid and start time, or (f) a child of
 // a member.
 func (t *Tree) refreshScanLocked(snap *snapshot) []present {
-	for l := range t.leaders {
-		if len(snap.joined[l]) == 0 { // the group or session ended: its id may be reused
+	for l, start := range t.leaders {
+		// The id is no longer the tree's when its group or session ended
+		// (the id may then be reused), or when a newcomer holds the pid
+		// (a reused id as pgid or sid needs a new process with that pid).
+		s, ok := snap.procs[l]
+		if ok && s.StartTime != start || !ok && len(snap.joined[l]) == 0 {
 			delete(t.leaders, l)
 		}
 	}
@@ -154,7 +158,7 @@ func (t *Tree) refreshScanLocked(snap *snapshot) []present {
 			t.known[pid] = m
 		}
 		if s.Session == s.PID || s.PGRP == s.PID {
-			t.leaders[s.PID] = true
+			t.leaders[s.PID] = s.StartTime
 		}
 		out = append(out, present{member: m, zombie: s.State == 'Z'})
 	}

@@ -101,7 +101,8 @@ func (t *Tree) reapIfMember(s procfs.Stat) bool {
 // leaderLocked reports whether id is the process group or session of a
 // member, still held by one (see anchoredLocked).
 func (t *Tree) leaderLocked(id int) bool {
-	return t.leaders[id] && t.anchoredLocked(id)
+	_, ok := t.leaders[id]
+	return ok && t.anchoredLocked(id)
 }
 
 // reapZombie reaps the zombie child p through a pidfd, so that if p was

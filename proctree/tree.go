@@ -166,7 +166,7 @@ type Tree struct {
 	mu       sync.Mutex
 	root     *member
 	known    map[int]*member // by pid
-	leaders  map[int]bool    // pids that led a session or group of members
+	leaders  map[int]uint64  // pid -> start time of members that led a session or group
 	reaped   []Proc
 	nextScan time.Time // ProcessGroup mode: when the monitor scans next
 	idle     bool      // ProcessGroup mode: nothing left to scan for
@@ -228,7 +228,7 @@ func Start(cmd *exec.Cmd, opts *Options) (*Tree, error) {
 		scan:     o.ScanInterval,
 		self:     os.Getpid(),
 		known:    map[int]*member{},
-		leaders:  map[int]bool{},
+		leaders:  map[int]uint64{},
 		exited:   make(chan struct{}),
 		killNow:  make(chan struct{}),
 		stopDone: make(chan struct{}),
@@ -323,7 +323,7 @@ func Start(cmd *exec.Cmd, opts *Options) (*Tree, error) {
 	t.known[pid] = root
 	if ownGroup {
 		t.pgid = pid
-		t.leaders[pid] = true
+		t.leaders[pid] = root.StartTime
 	}
 	t.nextScan = time.Now().Add(t.scan)
 	mon.add(t)
