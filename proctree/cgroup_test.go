@@ -94,75 +94,97 @@ func TestCgroupCatchesEscaper(t *testing.T) {
 	})
 }
 
-// The uid of the fork bomb below, with its own process limit.
-const bombUID = 54321
-
-// A fork bomb that ignores SIGTERM, capped at 32 processes by
-// RLIMIT_NPROC (its own uid): every process forks for ever, so whatever is
-// killed one by one is replaced before the round is over. Stop must end
-// it at once, with cgroup.kill on v2 and freeze, kill, thaw on v1.
-func TestCgroupKillsForkBomb(t *testing.T) {
-	cgroupVersions(t, func(t *testing.T, parent string) {
-		for _, tool := range []string{"prlimit", "perl"} {
-			if _, err := exec.LookPath(tool); err != nil {
-				testutil.Unavailable(t, "%s: %v", tool, err)
-			}
+// phoenixC is a tree that rises again when killed one process at a time.
+// A generation is a process A, 1500 idle processes, and a process B that
+// waits for A to die (on a pipe only A holds) and then starts a new
+// generation. cgroup.procs lists pids in order, and the new processes
+// get higher ones than any listed, so a kill that goes down the list is
+// past A, and 1500 processes away from B, when B wakes and forks: it
+// leaves a new generation behind. All of it ignores SIGTERM and runs at
+// nice -10, so that B wakes at once. It is C, linked statically, so that
+// a fork takes microseconds.
+const phoenixC = `#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+static void generation(void) {
+	int p[2];
+	if (pipe(p))
+		_exit(1);
+	if (fork() == 0) {
+		close(p[0]);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	for (int i = 0; i < 1500; i++)
+		if (fork() == 0) {
+			close(p[0]);
+			for (;;)
+				pause();
 		}
-		t.Cleanup(killUID)
-		cmd := exec.Command("prlimit", "--nproc=32", "--", "perl", "-e", `$SIG{TERM} = "IGNORE"; while (1) { fork() }`)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: bombUID, Gid: bombUID}}
-		tree, err := Start(cmd, &Options{Mode: Cgroup, CgroupParent: parent, Grace: -1})
+	if (fork() == 0) {
+		char c;
+		while (read(p[0], &c, 1) != 0)
+			;
+		generation();
+		for (;;)
+			pause();
+	}
+	close(p[0]);
+}
+int main(void) {
+	signal(SIGTERM, SIG_IGN);
+	setpriority(PRIO_PROCESS, 0, -10);
+	generation();
+	for (;;)
+		pause();
+}
+`
+
+// buildC compiles a C program, statically.
+func buildC(t *testing.T, src string) string {
+	t.Helper()
+	if _, err := exec.LookPath("gcc"); err != nil {
+		testutil.Unavailable(t, "gcc: %v", err)
+	}
+	dir := t.TempDir()
+	file, bin := filepath.Join(dir, "prog.c"), filepath.Join(dir, "prog")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("gcc", "-static", "-O2", "-o", bin, file).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// Stop must kill the whole cgroup at once (cgroup.kill on v2; freeze,
+// kill, thaw on v1) while its processes fork: the phoenix above outlives
+// any kill that takes its processes one by one.
+func TestCgroupKillIsAtomic(t *testing.T) {
+	bin := buildC(t, phoenixC)
+	cgroupVersions(t, func(t *testing.T, parent string) {
+		tree, err := Start(exec.Command(bin), &Options{Mode: Cgroup, CgroupParent: parent, Grace: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { cleanup(t, tree, nil) })
-		testutil.Eventually(t, hang, "the bomb at 16 processes or more", func() bool {
+		testutil.Eventually(t, hang, "the first generation up", func() bool {
 			pids, _ := tree.cg.procs()
-			return len(pids) >= 16
+			return len(pids) == 1503
 		})
 		rep, err := tree.Stop(context.Background())
 		if err != nil {
 			t.Error(err)
 		}
 		t.Logf("%d processes, %d killed, %d survived", len(rep.Procs), len(rep.Killed), len(rep.Survivors))
-		if len(rep.Killed) < 16 {
-			t.Errorf("only %d processes killed", len(rep.Killed))
-		}
-		if n := uidProcs(); n > 0 {
-			t.Errorf("%d processes of the bomb left", n)
+		if len(rep.Killed) < 1503 || len(rep.Survivors) > 0 {
+			t.Errorf("killed %d, survived %d: want all 1503 killed, none left", len(rep.Killed), len(rep.Survivors))
 		}
 		if _, err := os.Stat(tree.Cgroup()); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("cgroup %s not removed: %v", tree.Cgroup(), err)
 		}
 	})
-}
-
-// uidProcs counts the live processes of bombUID.
-func uidProcs() int {
-	pids, _ := procfs.PIDs("/proc")
-	n := 0
-	for _, pid := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-		if err == nil && regexp.MustCompile(`(?m)^Uid:\s+`+strconv.Itoa(bombUID)+`\s`).Match(b) &&
-			!regexp.MustCompile(`(?m)^State:\s+Z`).Match(b) {
-			n++
-		}
-	}
-	return n
-}
-
-// killUID ends whatever runs as bombUID: kill(-1) from that uid signals
-// all of its processes in one pass that forks cannot outrun.
-func killUID() {
-	for range 100 {
-		if uidProcs() == 0 {
-			return
-		}
-		c := exec.Command("sh", "-c", "kill -9 -1")
-		c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: bombUID, Gid: bombUID}}
-		_ = c.Run()
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // Docker, Podman and CRI-O mount /sys/fs/cgroup read-only. Auto mode then

@@ -185,7 +185,15 @@ func startHelperTree(t *testing.T, cmd *exec.Cmd, opts *Options) (*Tree, map[str
 func cleanup(t *testing.T, tree *Tree, procs map[string]Proc) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	_, _ = tree.Kill(ctx)
+	if _, err := tree.Kill(ctx); err != nil && !strings.Contains(err.Error(), "survived") {
+		t.Errorf("cleanup: %v", err)
+	}
+	select {
+	case <-tree.Done():
+	case <-time.After(hang):
+		t.Errorf("cleanup: the direct child %v survived Kill, killing it", tree.Root())
+		_ = tree.cmd.Process.Kill()
+	}
 	_ = tree.Wait()
 	for _, p := range procs {
 		if alive(p) {

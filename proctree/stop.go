@@ -186,7 +186,8 @@ func (t *Tree) kill() (left []Proc, errs []error) {
 		case n == 0:
 		case t.cg != nil:
 			// The kernel kills every process of the cgroup at once,
-			// including one forking at that moment; once is enough.
+			// including one forking at that moment: once is enough, and
+			// what is left all the same is reported as survived.
 			if !cgKilled {
 				cgKilled = true
 				if err := t.cg.kill(); err != nil {
