@@ -121,13 +121,23 @@ func scanDue(trees []*Tree) {
 	for _, t := range due {
 		t.mu.Lock()
 		ms := t.refreshScanLocked(snap)
-		t.nextScan = now.Add(t.scan)
+		t.nextScan = nextTick(now, t.scan)
 		// Nothing of the tree is left, the direct child included: nothing
 		// can join it any more.
 		t.idle = len(ms) == 0
 		t.mu.Unlock()
 	}
 }
+
+// nextTick is the first multiple of interval (on the monotonic clock of
+// the process) after now: trees with the same interval are due at the
+// same instants, so that one scan serves them all.
+func nextTick(now time.Time, interval time.Duration) time.Time {
+	since := now.Sub(epoch)
+	return epoch.Add(since - since%interval + interval)
+}
+
+var epoch = time.Now()
 
 // scanDue says when the monitor should scan for the tree next, if ever.
 func (t *Tree) scanDue() (time.Time, bool) {

@@ -325,7 +325,7 @@ func Start(cmd *exec.Cmd, opts *Options) (*Tree, error) {
 		t.pgid = pid
 		t.leaders[pid] = root.StartTime
 	}
-	t.nextScan = time.Now().Add(t.scan)
+	t.nextScan = nextTick(time.Now(), t.scan)
 	mon.add(t)
 	return t, nil
 }
