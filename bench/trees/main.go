@@ -15,6 +15,9 @@
 // Cgroup mode needs root and a writable cgroup file system; without them
 // that row says why it was skipped.
 //
+// The cost at rest is the process's CPU time and context switches per
+// second with the trees, less the same measured without them just before.
+//
 // Usage: trees [-n 1,10,100] [-rest 5s] [-grace 200ms]
 package main
 
@@ -25,6 +28,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,8 +62,6 @@ func main() {
 		os.Exit(2)
 	}
 
-	base := measure(*rest)
-	fmt.Printf("baseline (no trees): %.2f ms CPU/s, %.1f wakeups/s\n", base.cpu, base.wakeups)
 	fmt.Printf("%-22s %5s %14s %14s %16s %12s\n", "variant", "N", "CPU ms/s/tree", "wakeups/s/tree", "stop all (grace)", "over grace")
 	variants := []variant{plain{}, withProctree{proctree.ProcessGroup}, withProctree{proctree.Cgroup}}
 	for _, v := range variants {
@@ -69,7 +72,7 @@ func main() {
 				break
 			}
 			fmt.Printf("%-22s %5d %14.3f %14.2f %16v %12v\n", v.name(), n,
-				(r.rest.cpu-base.cpu)/float64(n), (r.rest.wakeups-base.wakeups)/float64(n),
+				(r.rest.cpu-r.idle.cpu)/float64(n), (r.rest.wakeups-r.idle.wakeups)/float64(n),
 				r.stop.Round(time.Millisecond), (r.stop - *grace).Round(time.Millisecond))
 		}
 	}
@@ -83,12 +86,15 @@ type variant interface {
 
 type stopper interface{ stop() error }
 
+// result is one row: the process idle without trees just before (the
+// baseline), at rest with the trees, and the time to stop them all.
 type result struct {
-	rest usage
-	stop time.Duration
+	idle, rest usage
+	stop       time.Duration
 }
 
 func run(v variant, n int, rest, grace time.Duration) (result, error) {
+	idle := measure(rest)
 	var ts []stopper
 	defer func() {
 		for _, s := range ts {
@@ -103,7 +109,7 @@ func run(v variant, n int, rest, grace time.Duration) (result, error) {
 		ts = append(ts, s)
 	}
 	time.Sleep(time.Second) // let every tree come up and settle
-	r := result{rest: measure(rest)}
+	r := result{idle: idle, rest: measure(rest)}
 	t0 := time.Now()
 	var wg sync.WaitGroup
 	errs := make([]error, len(ts))
@@ -121,7 +127,11 @@ func run(v variant, n int, rest, grace time.Duration) (result, error) {
 // process per second.
 type usage struct{ cpu, wakeups float64 }
 
+// measure starts from a collected heap, so that no variant pays for the
+// garbage of the one before.
 func measure(d time.Duration) usage {
+	runtime.GC()
+	debug.FreeOSMemory()
 	c0, w0 := cpuTime(), switches()
 	time.Sleep(d)
 	c1, w1 := cpuTime(), switches()
