@@ -47,6 +47,11 @@
 //     it. os.Getpid() in the child is not 1; its parent is the supervisor.
 //   - The supervisor is small: it fixes its runtime at one P, handles every
 //     catchable signal, and does nothing else.
+//   - When the supervisor reaps orphans (it is PID 1, or a child subreaper
+//     with Subreaper), Ensure tells package proctree so in the child:
+//     proctree then never makes the program a child subreaper, and every
+//     orphan, those of plain exec.Commands included, goes to the
+//     supervisor and is reaped (see docs/proctree.md).
 //
 // # Options and environment
 //
@@ -63,6 +68,11 @@
 //	SEXTON_VERBOSITY  0 silences the supervisor, 1 (default) warnings and
 //	                  errors, 2, 3 and 4 add info, debug and trace.
 //	SEXTON_SUBREAPER  set (to anything but 0, false, no, off) as -s.
+//
+// A malformed variable is an error (Ensure exits 1) only where the
+// supervisor would run; in a process that is not to be supervised (not
+// PID 1, and not Always or SEXTON_PID1=always) it has no effect, and Ensure
+// writes one warning line and returns.
 package pid1
 
 import (
