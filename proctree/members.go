@@ -80,12 +80,19 @@ func (t *Tree) refreshCgroupLocked() []present {
 		out = append(out, present{member: m})
 	}
 	for pid, m := range t.known {
-		if !listed[pid] && m.dead() {
+		if !listed[pid] && m.dead() && !t.ownZombie(m) {
 			t.forgetLocked(m)
 		}
 	}
 	t.noteLocked(out)
 	return out
+}
+
+// ownZombie reports whether m is a zombie child of the caller, still to
+// be reaped (and so still to be recognised, see reapIfMember).
+func (t *Tree) ownZombie(m *member) bool {
+	s, err := procfs.ReadStat("/proc", m.PID)
+	return err == nil && s.StartTime == m.StartTime && s.State == 'Z' && s.PPID == t.self
 }
 
 // refreshScanLocked applies the ProcessGroup rules to a snapshot. A

@@ -77,6 +77,12 @@ func (b *backoff) next() time.Duration {
 }
 
 func (t *Tree) stop() {
+	<-t.ready
+	if t.root == nil { // Start failed after starting the command, and cleaned up
+		t.stopErr = errors.New("proctree: the tree was never started")
+		close(t.stopDone)
+		return
+	}
 	t.mu.Lock()
 	t.stopping = true
 	t.seen = map[Proc]bool{}

@@ -179,6 +179,7 @@ type Tree struct {
 	waitOnce sync.Once
 	waitErr  error
 
+	ready    chan struct{} // closed once Start is done with the tree
 	stopOnce sync.Once
 	killOnce sync.Once
 	killNow  chan struct{} // closed by Kill: end the grace period
@@ -230,6 +231,7 @@ func Start(cmd *exec.Cmd, opts *Options) (*Tree, error) {
 		known:    map[int]*member{},
 		leaders:  map[int]uint64{},
 		exited:   make(chan struct{}),
+		ready:    make(chan struct{}),
 		killNow:  make(chan struct{}),
 		stopDone: make(chan struct{}),
 	}
@@ -305,6 +307,8 @@ func Start(cmd *exec.Cmd, opts *Options) (*Tree, error) {
 		undo()
 		return nil, err
 	}
+	// From here on the context's cancel may begin Stop: it waits for this.
+	defer close(t.ready)
 	pid := cmd.Process.Pid
 	// The child is ours and nobody can reap it before Wait: its pid
 	// cannot have been reused, so this pidfd is the child's.
