@@ -47,6 +47,11 @@
 //     it. os.Getpid() in the child is not 1; its parent is the supervisor.
 //   - The supervisor is small: it fixes its runtime at one P, handles every
 //     catchable signal, and does nothing else.
+//   - When the supervisor reaps orphans (it is PID 1, or a child subreaper
+//     with Subreaper), Ensure tells package proctree so in the child:
+//     proctree then never makes the program a child subreaper, and every
+//     orphan, those of plain exec.Commands included, goes to the
+//     supervisor and is reaped (see docs/proctree.md).
 //
 // # Options and environment
 //
@@ -63,15 +68,22 @@
 //	SEXTON_VERBOSITY  0 silences the supervisor, 1 (default) warnings and
 //	                  errors, 2, 3 and 4 add info, debug and trace.
 //	SEXTON_SUBREAPER  set (to anything but 0, false, no, off) as -s.
+//
+// A malformed variable is an error (Ensure exits 1) only where the
+// supervisor would run; in a process that is not to be supervised (not
+// PID 1, and not Always or SEXTON_PID1=always) it has no effect, and Ensure
+// writes one warning line and returns.
 package pid1
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/sexton-init/sexton/internal/adopter"
 	"github.com/sexton-init/sexton/supervise"
 )
 
@@ -137,8 +149,11 @@ func WarnOnReap() Option { return func(s *settings) { s.warnOnReap = true } }
 
 // Configure edits the supervise.Config that the supervisor runs with, after
 // the other options and the environment have been applied: for signal
-// rewriting, process-group relay, exit-code remapping and the rest. Args and
-// Pause are Ensure's and are set after f returns.
+// rewriting, process-group relay, exit-code remapping and the rest. Args,
+// Path and Pause are Ensure's (the program's own arguments, its own
+// executable, no pause) and are set after f returns, whatever f put there.
+// Env, if f sets it, is the child's environment (nil: the program's), to
+// which Ensure adds the child marker.
 func Configure(f func(*supervise.Config)) Option {
 	return func(s *settings) { s.configure = append(s.configure, f) }
 }
@@ -158,7 +173,10 @@ func Supervised() bool { return supervised }
 // If the supervisor cannot be set up (the executable cannot be found, an
 // environment variable is malformed), Ensure writes one line to standard
 // error and exits with status 1: a program that has to be PID 1 but cannot
-// reap should not run unnoticed. Use TryEnsure to decide otherwise.
+// reap should not run unnoticed. Use TryEnsure to decide otherwise. A
+// malformed SEXTON_* variable in a process that is not to be supervised
+// (not PID 1, and neither Always nor SEXTON_PID1=always) only gets a
+// warning line (unless the verbosity is 0): it would have no effect there.
 func Ensure(opts ...Option) {
 	if err := TryEnsure(opts...); err != nil {
 		fmt.Fprintf(os.Stderr, "sexton: error: %v\n", err)
@@ -170,21 +188,31 @@ func Ensure(opts ...Option) {
 // when the supervisor cannot be set up; nothing in the process has been
 // changed then, and the program may go on unsupervised. Once the supervisor
 // has started, TryEnsure never returns in it, as Ensure. It returns nil in
-// the re-executed child and when there is nothing to do.
+// the re-executed child and when there is nothing to do (after a warning
+// about malformed SEXTON_* variables, as Ensure).
 func TryEnsure(opts ...Option) error {
-	if isChild() {
-		supervised = true
-		return nil
-	}
 	s := settings{grace: DefaultGrace, verbosity: 1}
 	for _, o := range opts {
 		o(&s)
 	}
-	if err := applyEnv(&s, os.LookupEnv); err != nil {
-		return err
+	envErr := applyEnv(&s, os.LookupEnv)
+	if sup, ok := isChild(); ok {
+		supervised = true
+		if sup == 1 || s.subreaper {
+			// The supervisor reaps the orphans of this process's
+			// descendants: package proctree need not.
+			adopter.Set(sup)
+		}
+		return nil
 	}
 	if s.mode == never || (s.mode == auto && os.Getpid() != 1) {
+		if envErr != nil && s.verbosity > 0 {
+			fmt.Fprintf(os.Stderr, "sexton: warning: %v (not supervising: not PID 1, so it has no effect)\n", envErr)
+		}
 		return nil
+	}
+	if envErr != nil {
+		return envErr
 	}
 	path, err := executable()
 	if err != nil {
@@ -192,7 +220,7 @@ func TryEnsure(opts ...Option) error {
 	}
 	cfg := config(&s, os.Args)
 	cfg.Path = path
-	cfg.Env = append(os.Environ(), ChildEnv+"="+strconv.Itoa(os.Getpid()))
+	cfg.Env = childEnv(cfg.Env, os.Getpid())
 	os.Exit(supervise.Run(cfg))
 	panic("unreachable")
 }
@@ -212,19 +240,38 @@ func config(s *settings, args []string) supervise.Config {
 	return cfg
 }
 
-// isChild reports whether this process is the child of a pid1 supervisor,
-// and removes the marker from the environment either way.
-func isChild() bool {
-	v, ok := os.LookupEnv(ChildEnv)
-	if !ok {
-		return false
+// childEnv is the child's environment: env (the caller's if nil) without
+// any child marker, plus the marker naming the supervisor.
+func childEnv(env []string, supervisor int) []string {
+	if env == nil {
+		env = os.Environ()
 	}
-	os.Unsetenv(ChildEnv)
-	return v == strconv.Itoa(os.Getppid())
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, ChildEnv+"=") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, ChildEnv+"="+strconv.Itoa(supervisor))
 }
 
-// applyEnv applies the SEXTON_* variables over the options.
+// isChild reports whether this process is the child of a pid1 supervisor,
+// and which process that is, and removes the marker from the environment
+// either way.
+func isChild() (supervisor int, ok bool) {
+	v, ok := os.LookupEnv(ChildEnv)
+	if !ok {
+		return 0, false
+	}
+	os.Unsetenv(ChildEnv)
+	ppid := os.Getppid()
+	return ppid, v == strconv.Itoa(ppid)
+}
+
+// applyEnv applies the SEXTON_* variables over the options. A malformed
+// one is skipped, and all of them are named in the error.
 func applyEnv(s *settings, env func(string) (string, bool)) error {
+	var errs []string
 	if v, ok := env("SEXTON_PID1"); ok {
 		switch strings.ToLower(strings.TrimSpace(v)) {
 		case "", "auto":
@@ -234,22 +281,22 @@ func applyEnv(s *settings, env func(string) (string, bool)) error {
 		case "never", "0", "false", "no", "off":
 			s.mode = never
 		default:
-			return fmt.Errorf("pid1: SEXTON_PID1=%q is not auto, always or never", v)
+			errs = append(errs, fmt.Sprintf("SEXTON_PID1=%q is not auto, always or never", v))
 		}
 	}
 	if v, ok := env("SEXTON_GRACE"); ok {
-		d, err := supervise.ParseGrace(v)
-		if err != nil {
-			return fmt.Errorf("pid1: SEXTON_GRACE: %w", err)
+		if d, err := supervise.ParseGrace(v); err != nil {
+			errs = append(errs, fmt.Sprintf("SEXTON_GRACE: %v", err))
+		} else {
+			s.grace = d
 		}
-		s.grace = d
 	}
 	if v, ok := env("SEXTON_VERBOSITY"); ok {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 0 {
-			return fmt.Errorf("pid1: SEXTON_VERBOSITY=%q is not a verbosity level (0, 1, 2, ...)", v)
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err != nil || n < 0 {
+			errs = append(errs, fmt.Sprintf("SEXTON_VERBOSITY=%q is not a verbosity level (0, 1, 2, ...)", v))
+		} else {
+			s.verbosity = n
 		}
-		s.verbosity = n
 	}
 	if v, ok := env("SEXTON_SUBREAPER"); ok {
 		switch strings.ToLower(strings.TrimSpace(v)) {
@@ -258,6 +305,9 @@ func applyEnv(s *settings, env func(string) (string, bool)) error {
 		default:
 			s.subreaper = true
 		}
+	}
+	if len(errs) > 0 {
+		return errors.New("pid1: " + strings.Join(errs, "; "))
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/sexton-init/sexton/internal/testutil"
 	"github.com/sexton-init/sexton/pid1"
 	"github.com/sexton-init/sexton/procfs"
+	"github.com/sexton-init/sexton/supervise"
 )
 
 // workloadEnv turns the re-executed test binary into a program that calls
@@ -45,6 +46,20 @@ const (
 // pid1.Ensure and never comes back; as the re-executed child it runs the
 // named workload and returns its exit code.
 func workload(name string, args []string) int {
+	switch name {
+	case "ensure":
+		pid1.Ensure()
+		fmt.Println("returned, supervised:", pid1.Supervised())
+		return 0
+	case "configure-env":
+		pid1.Ensure(pid1.Configure(func(c *supervise.Config) { c.Env = append(os.Environ(), "EXTRA=from-configure") }))
+		_, marker := os.LookupEnv(pid1.ChildEnv)
+		fmt.Printf("EXTRA=%s marker=%v supervised=%v\n", os.Getenv("EXTRA"), marker, pid1.Supervised())
+		return 0
+	case "proctree":
+		pid1.Ensure(pid1.Grace(10 * time.Second))
+		return withProctree()
+	}
 	opts := []pid1.Option{pid1.Grace(10 * time.Second)}
 	if name == "storm" || name == "forced" {
 		opts = append(opts, pid1.WarnOnReap())

@@ -2,6 +2,7 @@ package pid1
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,4 +83,43 @@ func TestExecutableIsTheRunningFile(t *testing.T) {
 	if st, err := os.Stat(got); err != nil || !os.SameFile(st, self) {
 		t.Errorf("executable() = %q, not this program's file", got)
 	}
+}
+
+func TestChildEnv(t *testing.T) {
+	got := childEnv([]string{"A=1", ChildEnv + "=9", "B=2"}, 5)
+	want := []string{"A=1", "B=2", ChildEnv + "=5"}
+	if len(got) != len(want) {
+		t.Fatalf("childEnv = %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("childEnv = %q, want %q", got, want)
+		}
+	}
+	t.Setenv("PID1_TEST_VAR", "x")
+	if env := childEnv(nil, 5); !contains(env, "PID1_TEST_VAR=x") || env[len(env)-1] != ChildEnv+"=5" {
+		t.Errorf("childEnv(nil) = %q: want the program's environment and the marker", env)
+	}
+}
+
+// Every malformed variable is named, in one line, and the good ones still
+// apply.
+func TestApplyEnvNamesEveryError(t *testing.T) {
+	s := settings{grace: DefaultGrace, verbosity: 1}
+	err := applyEnv(&s, envOf(map[string]string{"SEXTON_GRACE": "soon", "SEXTON_VERBOSITY": "loud", "SEXTON_PID1": "always"}))
+	if err == nil || !strings.Contains(err.Error(), "SEXTON_GRACE") || !strings.Contains(err.Error(), "SEXTON_VERBOSITY") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("error %q: want both variables named, on one line", err)
+	}
+	if s.mode != always {
+		t.Errorf("SEXTON_PID1=always not applied: %+v", s)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

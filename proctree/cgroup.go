@@ -1,7 +1,8 @@
 package proctree
 
 import (
-	"bufio"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -10,164 +11,152 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // cgroup is the cgroup made for one tree: a cgroup v2 directory, or a
-// directory in the v1 freezer hierarchy.
+// directory in the v1 freezer hierarchy. Its directory stays open and
+// flock()ed while the tree lives: that is how other processes tell a live
+// tree's cgroup from one left behind by a crash.
 type cgroup struct {
-	v2  bool
-	dir string
+	v2   bool
+	dir  string
+	path string // v2: the path /proc/PID/cgroup shows for its members
+	fd   int    // the directory, locked
 }
 
-var cgroupSeq atomic.Uint64
+// cgroupPrefix starts the name of every cgroup proctree makes.
+const cgroupPrefix = "proctree-"
 
 // newCgroup makes a cgroup for a tree under parent, or, if parent is "",
 // under the caller's own cgroup in the v2 hierarchy, else in the v1
-// freezer hierarchy.
-func newCgroup(parent string) (*cgroup, error) {
-	name := fmt.Sprintf("proctree-%d-%d", os.Getpid(), cgroupSeq.Add(1))
+// freezer hierarchy. Its errors wrap ErrNoCgroup.
+func newCgroup(parent string, spa *syscall.SysProcAttr) (*cgroup, error) {
+	if spa.UseCgroupFD {
+		return nil, fmt.Errorf("%w: cmd.SysProcAttr.UseCgroupFD is already set", ErrNoCgroup)
+	}
 	if parent != "" {
 		_, err := os.Stat(filepath.Join(parent, "cgroup.controllers"))
-		return makeCgroup(filepath.Join(parent, name), err == nil)
-	}
-	var errs []error
-	if p, err := ownCgroupDir("/proc/self/cgroup", true); err == nil {
-		cg, err := makeCgroup(filepath.Join(p, name), true)
-		if err == nil {
-			return cg, nil
+		cg, err := makeCgroup(parent, err == nil)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNoCgroup, err)
 		}
-		errs = append(errs, err)
-	} else {
-		errs = append(errs, err)
+		return cg, nil
 	}
-	if p, err := ownCgroupDir("/proc/self/cgroup", false); err == nil {
-		cg, err := makeCgroup(filepath.Join(p, name), false)
+	var errs [2]error
+	for i, v2 := range []bool{true, false} {
+		p, err := ownCgroupDir("/proc/self/cgroup", v2)
 		if err == nil {
-			return cg, nil
+			var cg *cgroup
+			if cg, err = makeCgroup(p, v2); err == nil {
+				return cg, nil
+			}
 		}
-		errs = append(errs, err)
-	} else {
-		errs = append(errs, err)
+		errs[i] = err
 	}
-	return nil, errors.Join(errs...)
+	return nil, fmt.Errorf("%w: cgroup v2: %w; cgroup v1 freezer: %w", ErrNoCgroup, errs[0], errs[1])
 }
 
-func makeCgroup(dir string, v2 bool) (*cgroup, error) {
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return nil, err
-	}
-	cg := &cgroup{v2: v2, dir: dir}
+// makeCgroup makes a cgroup under parent, named proctree-PID-RANDOM: the
+// pid alone repeats on every start of a container, the random part does
+// not. A name that exists already is never reused: another is drawn. The
+// first time a process makes a cgroup under parent, it removes the empty
+// cgroups of dead owners left there (see removeStale).
+func makeCgroup(parent string, v2 bool) (*cgroup, error) {
+	removeStale(parent)
 	need := "freezer.state"
 	if v2 {
 		need = "cgroup.kill" // Linux 5.14
 	}
-	if _, err := os.Stat(filepath.Join(dir, need)); err != nil {
-		_ = os.Remove(dir)
-		return nil, fmt.Errorf("cgroup %s: no %s: %w", dir, need, err)
-	}
-	return cg, nil
-}
-
-// ownCgroupDir finds, from a /proc/.../cgroup file, the directory of that
-// process's cgroup in the v2 hierarchy or in the v1 freezer hierarchy.
-func ownCgroupDir(procFile string, v2 bool) (string, error) {
-	b, err := os.ReadFile(procFile)
-	if err != nil {
-		return "", err
-	}
-	path, found := "", false
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		f := strings.SplitN(line, ":", 3)
-		if len(f) != 3 {
-			continue
-		}
-		if v2 && f[0] == "0" && f[1] == "" {
-			path, found = f[2], true
-		}
-		if !v2 && hasItem(f[1], "freezer") {
-			path, found = f[2], true
-		}
-	}
-	what := "cgroup v2"
-	if !v2 {
-		what = "cgroup v1 freezer"
-	}
-	if !found {
-		return "", fmt.Errorf("%s: not in %s", procFile, what)
-	}
-	mnt, root, err := findMount(v2)
-	if err != nil {
-		return "", err
-	}
-	rel := path
-	if root != "/" {
-		rel = strings.TrimPrefix(path, root)
-	}
-	return filepath.Join(mnt, rel), nil
-}
-
-// findMount finds the mount point and the mounted root of the cgroup v2
-// hierarchy, or of the v1 freezer hierarchy, in /proc/self/mountinfo.
-func findMount(v2 bool) (mnt, root string, err error) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return "", "", err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		pre, post, ok := strings.Cut(sc.Text(), " - ")
-		if !ok {
-			continue
-		}
-		a, b := strings.Fields(pre), strings.Fields(post)
-		if len(a) < 5 || len(b) < 3 {
-			continue
-		}
-		if v2 && b[0] == "cgroup2" || !v2 && b[0] == "cgroup" && hasItem(b[2], "freezer") {
-			return unescapeMount(a[4]), unescapeMount(a[3]), nil
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return "", "", err
-	}
-	if v2 {
-		return "", "", errors.New("no cgroup2 mount")
-	}
-	return "", "", errors.New("no cgroup v1 freezer mount")
-}
-
-// unescapeMount undoes the octal escapes (\040 for a space) of mountinfo.
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
+	for range 5 {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		dir := filepath.Join(parent, cgroupPrefix+strconv.Itoa(os.Getpid())+"-"+hex.EncodeToString(b[:]))
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			if errors.Is(err, os.ErrExist) {
 				continue
 			}
+			return nil, err
 		}
-		b.WriteByte(s[i])
+		fd, ok, err := lockNew(dir)
+		if err != nil {
+			_ = unix.Rmdir(dir)
+			return nil, err
+		}
+		if !ok {
+			continue // removed, or being removed, by another process's clean-up
+		}
+		cg := &cgroup{v2: v2, dir: dir, fd: fd}
+		if _, err := os.Stat(filepath.Join(dir, need)); err != nil {
+			_ = cg.remove()
+			return nil, fmt.Errorf("cgroup %s: no %s: %w", dir, need, err)
+		}
+		if v2 {
+			cg.path = cgroupPath(dir)
+		}
+		return cg, nil
 	}
-	return b.String()
+	return nil, fmt.Errorf("%s: no free cgroup name after 5 tries", parent)
 }
 
-func hasItem(list, item string) bool {
-	for _, x := range strings.Split(list, ",") {
-		if x == item {
-			return true
-		}
+// lockNew opens and locks a directory just made. ok is false if another
+// process's clean-up got to it first (it is then gone, or about to be).
+func lockNew(dir string) (fd int, ok bool, err error) {
+	fd, err = unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return -1, false, nil
 	}
-	return false
+	if err != nil {
+		return -1, false, err
+	}
+	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		unix.Close(fd)
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return -1, false, nil
+		}
+		return -1, false, fmt.Errorf("flock %s: %w", dir, err)
+	}
+	var a, b unix.Stat_t
+	if unix.Fstat(fd, &a) != nil || unix.Stat(dir, &b) != nil || a.Ino != b.Ino || a.Dev != b.Dev {
+		unix.Close(fd)
+		return -1, false, nil
+	}
+	return fd, true, nil
+}
+
+var staleDone sync.Map // parent directories already cleaned by this process
+
+// removeStale removes, once per parent directory and process, the
+// proctree cgroups that no live process holds locked (their owner died
+// without Stop, or the container was restarted) and that are empty (rmdir
+// fails on a cgroup with processes, which are then left alone: they are
+// not ours to kill).
+func removeStale(parent string) {
+	if _, done := staleDone.LoadOrStore(parent, true); done {
+		return
+	}
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), cgroupPrefix) {
+			continue
+		}
+		dir := filepath.Join(parent, e.Name())
+		fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue
+		}
+		if unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB) == nil {
+			_ = unix.Rmdir(dir)
+		}
+		unix.Close(fd)
+	}
 }
 
 // start starts cmd inside the cgroup, so that no instant exists in which
@@ -183,13 +172,8 @@ func hasItem(list, item string) bool {
 // thread rather than reuse it.
 func (c *cgroup) start(cmd *exec.Cmd) error {
 	if c.v2 {
-		fd, err := unix.Open(c.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(fd)
 		cmd.SysProcAttr.UseCgroupFD = true
-		cmd.SysProcAttr.CgroupFD = fd
+		cmd.SysProcAttr.CgroupFD = c.fd
 		return cmd.Start()
 	}
 	errc := make(chan error, 1)
@@ -220,35 +204,43 @@ func writeInt(file string, n int) error {
 	return os.WriteFile(file, []byte(strconv.Itoa(n)), 0)
 }
 
-// procs lists the processes in the cgroup.
+// procs lists the processes in the cgroup (zombies are not listed), but
+// never the caller: on v1, a thread of it that could not be moved back
+// after start stays there until the Go runtime ends it.
 func (c *cgroup) procs() ([]int, error) {
 	b, err := os.ReadFile(filepath.Join(c.dir, "cgroup.procs"))
 	if err != nil {
 		return nil, err
 	}
+	self := os.Getpid()
 	var out []int
 	for _, f := range strings.Fields(string(b)) {
-		if n, err := strconv.Atoi(f); err == nil {
+		if n, err := strconv.Atoi(f); err == nil && n != self {
 			out = append(out, n)
 		}
 	}
 	return out, nil
 }
 
-// kill SIGKILLs every process in the cgroup, except self, and returns
-// the pids it found there just before.
+// holdsZombie reports whether the zombie pid was in the cgroup: a zombie
+// keeps its cgroup v2 membership (on v1 it is moved to the root).
+func (c *cgroup) holdsZombie(pid int) bool {
+	return c != nil && c.v2 && c.path != "" && v2CgroupOf(pid) == c.path
+}
+
+// kill SIGKILLs every process in the cgroup, atomically.
 //
 // v2: cgroup.kill. v1: freeze, SIGKILL each member, thaw (a frozen process
 // dies only once thawed). While frozen, nothing in the cgroup can fork or
-// exit, so the pids read from cgroup.procs are exactly the members.
-func (c *cgroup) kill(self int) ([]int, error) {
+// exit, so the pids read from cgroup.procs are exactly the members, and
+// none of them can be reused.
+func (c *cgroup) kill() error {
 	if c.v2 {
-		pids, _ := c.procs()
-		return pids, os.WriteFile(filepath.Join(c.dir, "cgroup.kill"), []byte("1"), 0)
+		return os.WriteFile(filepath.Join(c.dir, "cgroup.kill"), []byte("1"), 0)
 	}
 	state := filepath.Join(c.dir, "freezer.state")
 	if err := os.WriteFile(state, []byte("FROZEN"), 0); err != nil {
-		return nil, err
+		return err
 	}
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
 		b, err := os.ReadFile(state)
@@ -263,21 +255,25 @@ func (c *cgroup) kill(self int) ([]int, error) {
 		errs = append(errs, err)
 	}
 	for _, pid := range pids {
-		if pid != self {
-			if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
-				errs = append(errs, fmt.Errorf("kill %d: %w", pid, err))
-			}
+		if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+			errs = append(errs, fmt.Errorf("kill %d: %w", pid, err))
 		}
 	}
 	if err := os.WriteFile(state, []byte("THAWED"), 0); err != nil {
 		errs = append(errs, err)
 	}
-	return pids, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // remove removes the cgroup directory, retrying while it is busy (a
-// process leaving it is not gone at once).
+// process leaving it is not gone at once), and lets go of its lock.
 func (c *cgroup) remove() error {
+	defer func() {
+		if c.fd >= 0 {
+			unix.Close(c.fd)
+			c.fd = -1
+		}
+	}()
 	deadline := time.Now().Add(2 * time.Second)
 	for {
 		err := unix.Rmdir(c.dir)

@@ -1,5 +1,5 @@
 // Package proctree starts an *exec.Cmd so that the command and everything it
-// spawns can later be stopped together, and reaped.
+// spawns can later be stopped together.
 //
 // # The problem
 //
@@ -15,82 +15,106 @@
 //
 //	cmd := exec.CommandContext(ctx, "npm", "run", "start")
 //	cmd.WaitDelay = 10 * time.Second // also the default grace period
+//	out, _ := cmd.StdoutPipe()       // pipes work as with os/exec
 //	t, err := proctree.Start(cmd, nil)
 //	if err != nil { ... }
-//	defer t.Stop(context.Background()) // SIGTERM, grace, SIGKILL, reap
-//	err = t.Wait()                      // instead of cmd.Wait
+//	defer t.Stop(context.Background()) // polite signal, grace, SIGKILL
+//	io.Copy(os.Stdout, out)             // read the pipes to the end,
+//	err = t.Wait()                      // then Wait, in place of cmd.Wait
 //
 // Start replaces cmd.Cancel (which exec.CommandContext sets to
-// cmd.Process.Kill) with a tree-wide Stop, so cancelling ctx stops the whole
-// tree; cmd.WaitDelay keeps its os/exec meaning (after it, os/exec kills the
-// direct child and closes the pipes) and is the default grace period. Do not
-// call cmd.Wait yourself: Start runs it in a goroutine, and Tree.Wait returns
-// its result.
+// cmd.Process.Kill) with the beginning of a tree-wide Stop, so cancelling ctx
+// stops the whole tree; a custom cmd.Cancel is kept and called first.
+// cmd.WaitDelay keeps its os/exec meaning and is the default grace period.
+// Wait is cmd.Wait: call it, as with os/exec, after reading the pipes; Done
+// is a channel closed when the direct child exits, for select. Always call
+// Stop, even after the direct child exited: it releases what Start took
+// (the cgroup, the pidfds, the subreaper attribute) and returns at once when
+// nothing is left.
+//
+// Mode reports the mode in effect and Fallback why Auto mode is not in Cgroup
+// mode (an error wrapping ErrNoCgroup and its cause, such as EROFS for the
+// read-only /sys/fs/cgroup of a default Docker, Podman or CRI-O container).
 //
 // # Modes and what they guarantee
 //
-// Cgroup mode (the airtight mode). The command runs in a cgroup made for it.
+// Cgroup mode (the airtight mode). The command runs in a cgroup made for it
+// (proctree-PID-RANDOM, in the caller's own cgroup or Options.CgroupParent).
 // On cgroup v2 the child is created inside the cgroup by clone3
 // (SysProcAttr.UseCgroupFD), so there is no instant where it or any of its
 // descendants is outside; Stop kills with cgroup.kill, which the kernel
 // applies atomically to every member, including ones forking at that moment.
 // On cgroup v1 proctree uses the freezer controller: the goroutine that
 // starts the command is locked to its OS thread, that one thread is moved
-// into the new freezer cgroup, the command is started (a forked child inherits
-// the forking thread's cgroups), and the thread is moved back; so again the
-// child is born inside. Stop freezes the cgroup (nothing can fork any more),
-// SIGKILLs every member, thaws it so the kills are delivered, and removes
-// the cgroup. The v1 freezer alone suffices: a frozen fork bomb cannot
-// outrun the kill, so the pids controller is not needed. Guarantee: every
-// descendant, however it detached, is stopped, unless a privileged process
-// moves it out of the cgroup. Needs permission to create cgroups (usually
-// root). The v1 path and the v2 path are both tested on a hybrid-hierarchy
-// machine (v1 controllers plus the v2 unified hierarchy at
-// /sys/fs/cgroup/unified); a pure v2 system (cgroup2 at /sys/fs/cgroup) uses
-// the same v2 code but was not tested, and on pure v2 the caller's own
-// cgroup must allow a child cgroup with processes in it.
+// into the new freezer cgroup, the command is started (a forked child
+// inherits the forking thread's cgroups), and the thread is moved back; so
+// again the child is born inside. Stop freezes the cgroup (nothing can fork
+// or exit any more), SIGKILLs every member, thaws it so the kills are
+// delivered, and removes the cgroup. Membership is cgroup.procs: nothing is
+// scanned. Guarantee: every descendant, however it detached, is stopped,
+// unless a privileged process moves it out of the cgroup. Needs a writable
+// cgroup file system (root, a private cgroup namespace with /sys/fs/cgroup
+// mounted read-write, or a delegated cgroup) and Linux 5.14 on v2 (for
+// cgroup.kill). Tested on a hybrid hierarchy (v1 controllers plus the v2
+// unified hierarchy at /sys/fs/cgroup/unified); a pure v2 system runs the
+// same v2 code.
+//
+// The directory of a tree's cgroup stays open and flock()ed while the tree
+// lives. The first time a process makes a cgroup in a directory, it removes
+// the proctree cgroups there that nobody holds locked and that are empty:
+// those left by a crash, or by the previous start of a container (whose
+// program had the same pid). Cgroups that still hold processes are left
+// alone. A name that exists already is never reused, and no such leftover
+// makes Auto mode fall back.
 //
 // Process-group mode (the best-effort mode, needs no privilege). The command
-// gets its own process group (SysProcAttr.Setpgid, unless Setsid is set),
-// and the calling process becomes a child subreaper (prctl
-// PR_SET_CHILD_SUBREAPER), so descendants orphaned by their parent's exit are
-// reparented to us instead of to PID 1. A process is a member of the tree if
-// it is (a) the direct child, (b) in its process group, (c) in a session or
-// process group whose leader was a member, (d) an orphan reparented to us
-// whose environment carries the tree's tag (the variable named by TagEnv,
-// which Start adds to cmd.Env; disable with Options.NoTag), (e) a member
-// seen earlier, identified by (pid, start time) so that a reused pid is never
-// taken for it, or (f) a descendant of any member. Membership is refreshed by
-// scanning /proc at Start, every Options.ScanInterval, on every SIGCHLD, and
-// repeatedly during Stop. Guarantee: all processes that stay in the group or
-// session of a member, keep the tag in their environment, or were seen by a
-// scan are stopped. Not guaranteed: a process that detaches (setsid or
+// gets its own process group (SysProcAttr.Setpgid, unless Setsid is set). A
+// process is a member of the tree if it is (a) the direct child, (b) in its
+// process group, (c) in a session or process group whose leader was a
+// member, (d) an orphan, adopted by the caller, by the supervisor that
+// adopts the caller's orphans, or by PID 1, whose environment carries the
+// tree's tag (the variable named by TagEnv, which Start adds to the
+// command's environment; disable with Options.NoTag), (e) a member seen
+// before, identified by (pid, start time) so that a reused pid is never
+// taken for it, or (f) a descendant of a member. One monitor, shared by all
+// trees of the process, scans /proc once every Options.ScanInterval for all
+// of them; Members, Signal and Stop scan again (one scan is shared by all
+// trees that ask at once). Guarantee: all processes that stay in the group
+// or session of a member, keep the tag in their environment, or were seen by
+// a scan are stopped. Not guaranteed: a process that detaches (setsid or
 // double fork) before any scan saw its detaching ancestor, and also clears
-// or rewrites its environment (env -i), is not recognised; nor is a
-// descendant that gets reparented to some other subreaper or PID 1 because a
-// subreaper sits between us and it.
+// or rewrites its environment (env -i), is not recognised; nor is one that
+// another subreaper, between the caller and it, adopts.
 //
-// # Signals and reaping
+// # Orphans, the subreaper attribute, and package pid1
+//
+// Orphans go to the nearest child subreaper among their ancestors, else to
+// PID 1. In Process-group mode, Start makes the calling process a child
+// subreaper while at least one such tree lives (and turns the attribute off
+// again after the last Stop, unless the process was a subreaper before), so
+// that the tree's orphans come to it and carry on being recognised, except
+// when Options.NoSubreaper is set, when the caller is PID 1 (it adopts every
+// orphan anyway), and when it runs under a pid1 supervisor that reaps
+// orphans (package pid1's re-executed child, under a supervisor that is PID
+// 1 or a subreaper). Cgroup mode never makes the caller a subreaper: the
+// cgroup holds the members wherever they are reparented.
+//
+// The attribute is process-wide: while it is set, the orphans of every
+// command the program starts, not only the tree's, are reparented to the
+// program. proctree reaps only members of its trees, one at a time through a
+// pidfd (waitid P_PIDFD, never wait(-1)), so that os/exec and any other code
+// waiting for its own children keep their exit statuses. Other orphans stay
+// zombies until the program reaps them. A program that is PID 1 of its
+// container should therefore call pid1.Ensure first: the supervisor then
+// reaps every orphan, and proctree leaves the attribute alone.
+//
+// # Signals
 //
 // Members are signalled through pidfds (pidfd_open, then the start time is
 // checked, then pidfd_send_signal), so a pid reused after a member died is
-// never signalled; the process group is signalled with kill(-pgid), which is
-// safe because a pgid is not reused while the group has members. If pidfds
-// are not available, kill(pid) is used.
-//
-// Subreaper is a process-wide attribute: after the first Start the calling
-// process is a child subreaper for the rest of its life, and every orphan
-// among its descendants is reparented to it, including orphans of commands
-// not started by proctree. proctree reaps only members of its trees, and
-// only one at a time by pid (waitid P_PIDFD, never wait(-1)), so os/exec and
-// other code in the same program that wait for their own children are never
-// robbed of an exit status. Orphans that are not members of a tree are
-// left alone: if the program starts other commands whose descendants
-// daemonise, it must reap those itself (or run proctree on them too). The
-// direct child is reaped by cmd.Wait in the goroutine started by Start.
-//
-// Zombie members orphaned to us are reaped on SIGCHLD while the tree runs,
-// and by Stop. Always call Stop, even after the direct child exited: it is
-// what ends the tree's background goroutine, closes its pidfds and removes
-// its cgroup; it returns at once when nothing is left.
+// never signalled. The process group is signalled with kill(-pgid) only
+// while a member known to belong to it still exists, so the group id cannot
+// have been reused. (pid, start time) identifies a process as long as its pid
+// is not reused within the same clock tick (10 ms). Start needs pidfds
+// (Linux 5.3).
 package proctree

@@ -1,111 +1,117 @@
 package proctree
 
 import (
-	"fmt"
-	"os"
-	"os/signal"
 	"sort"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/sexton-init/sexton/internal/adopter"
 	"github.com/sexton-init/sexton/procfs"
 )
 
-// monitor keeps membership fresh and reaps orphaned members while the tree
-// runs. It ends at Stop, or when nothing of the tree is left.
-func (t *Tree) monitor() {
-	defer close(t.monitorDone)
-	chld := make(chan os.Signal, 1)
-	signal.Notify(chld, unix.SIGCHLD)
-	defer signal.Stop(chld)
-	var tick <-chan time.Time
-	if t.scan > 0 {
-		tk := time.NewTicker(t.scan)
-		defer tk.Stop()
-		tick = tk.C
-	}
-	for {
-		select {
-		case <-t.quit:
-			return
-		case <-chld:
-		case <-tick:
-		}
-		t.mu.Lock()
-		ms := t.refreshLocked()
-		t.reapLocked(ms)
-		// Nothing left (the direct child reaped, no orphans): nothing can
-		// join the tree any more.
-		done := len(ms) == 0 && len(t.refreshLocked()) == 0
-		t.mu.Unlock()
-		if done {
-			return
-		}
-	}
-}
-
-// memberState is a member as found by the latest scan.
-type memberState struct {
+// present is a member as the latest look found it.
+type present struct {
 	*member
-	state byte
-	ppid  int
+	zombie bool
 }
 
-// track opens a pidfd for p and checks that it still names p.
-func track(p Proc) *member {
-	m := &member{Proc: p, fd: -1}
-	fd, err := unix.PidfdOpen(p.PID, 0)
+// refresh brings the membership up to date, in the way of the tree's
+// mode, and returns the members present now. It takes mu itself; a
+// ProcessGroup tree first gets a snapshot of /proc begun after the call.
+func (t *Tree) refresh() []present {
+	select {
+	case <-t.stopDone:
+		return nil // stopped: nothing is tracked any more
+	default:
+	}
+	if t.cg != nil {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		return t.refreshCgroupLocked()
+	}
+	snap, err := scans.fresh(time.Now())
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if err != nil {
-		return m
+		return t.knownLocked()
 	}
-	if s, err := procfs.ReadStat("/proc", p.PID); err != nil || s.StartTime != p.StartTime {
-		unix.Close(fd)
-		return m // gone already; signals would go to a stranger
-	}
-	m.fd = fd
-	return m
+	return t.refreshScanLocked(snap)
 }
 
-func (t *Tree) forgetLocked(m *member) {
-	if m.fd >= 0 {
-		unix.Close(m.fd)
-		m.fd = -1
+// knownLocked returns the members as last known, when /proc cannot be
+// read.
+func (t *Tree) knownLocked() []present {
+	var out []present
+	for _, m := range t.known {
+		if !m.dead() {
+			out = append(out, present{member: m})
+		}
 	}
-	delete(t.known, m.PID)
+	return out
 }
 
-func (t *Tree) isRoot(s procfs.Stat) bool {
-	return s.PID == t.root.PID && s.StartTime == t.root.StartTime
-}
-
-// refreshLocked scans /proc, updates the membership and returns the
-// members present now. See the package doc for the membership rules.
-func (t *Tree) refreshLocked() []*memberState {
-	table, err := procfs.Scan("/proc")
+// refreshCgroupLocked takes the membership from cgroup.procs: every
+// process in the cgroup is a member, and nothing else is. Zombies are not
+// listed there; known members that became zombies of ours stay known
+// until they are reaped.
+func (t *Tree) refreshCgroupLocked() []present {
+	pids, err := t.cg.procs()
 	if err != nil {
-		return nil
+		return t.knownLocked()
 	}
-	byPID := make(map[int]procfs.Stat, len(table))
-	children := map[int][]int{}
-	inUse := map[int]bool{} // pgids and sids in use
-	for _, s := range table {
-		byPID[s.PID] = s
-		children[s.PPID] = append(children[s.PPID], s.PID)
-		inUse[s.PGRP] = true
-		inUse[s.Session] = true
+	listed := make(map[int]bool, len(pids))
+	var out []present
+	for _, pid := range pids {
+		listed[pid] = true
+		m := t.known[pid]
+		if m != nil && m.dead() { // the pid was reused inside the cgroup
+			t.forgetLocked(m)
+			m = nil
+		}
+		if m == nil {
+			s, err := procfs.ReadStat("/proc", pid)
+			if err != nil {
+				continue // gone already
+			}
+			if m = track(Proc{PID: pid, Comm: s.Comm, StartTime: s.StartTime}); m == nil {
+				continue
+			}
+			t.known[pid] = m
+		}
+		out = append(out, present{member: m})
 	}
-	for l := range t.leaders {
-		if !inUse[l] { // the group or session ended: its id may be reused
+	for pid, m := range t.known {
+		if !listed[pid] && m.dead() && !t.ownZombie(m) {
+			t.forgetLocked(m)
+		}
+	}
+	t.noteLocked(out)
+	return out
+}
+
+// ownZombie reports whether m is a zombie child of the caller, still to
+// be reaped (and so still to be recognised, see reapIfMember).
+func (t *Tree) ownZombie(m *member) bool {
+	s, err := procfs.ReadStat("/proc", m.PID)
+	return err == nil && s.StartTime == m.StartTime && s.State == 'Z' && s.PPID == t.self
+}
+
+// refreshScanLocked applies the ProcessGroup rules to a snapshot. A
+// process is a member if it is (a) the direct child, (b) in its process
+// group, (c) in a session or process group whose leader was a member, (d)
+// an orphan, adopted by the caller, by the supervisor recorded in package
+// adopter or by PID 1, whose environment carries the tree's tag, (e) a
+// member seen before, identified by pid and start time, or (f) a child of
+// a member.
+func (t *Tree) refreshScanLocked(snap *snapshot) []present {
+	for l, start := range t.leaders {
+		// The id is no longer the tree's when its group or session ended
+		// (the id may then be reused), or when a newcomer holds the pid
+		// (a reused id as pgid or sid needs a new process with that pid).
+		s, ok := snap.procs[l]
+		if ok && s.StartTime != start || !ok && len(snap.joined[l]) == 0 {
 			delete(t.leaders, l)
 		}
 	}
-	for p := range t.untagged {
-		if s, ok := byPID[p.PID]; !ok || s.StartTime != p.StartTime {
-			delete(t.untagged, p)
-		}
-	}
-
 	in := map[int]bool{}
 	var queue []int
 	add := func(pid int) {
@@ -115,115 +121,84 @@ func (t *Tree) refreshLocked() []*memberState {
 		}
 	}
 	for pid, m := range t.known {
-		if s, ok := byPID[pid]; ok && s.StartTime == m.StartTime {
+		if s, ok := snap.procs[pid]; ok && s.StartTime == m.StartTime {
 			add(pid)
 		} else {
 			t.forgetLocked(m)
 		}
 	}
-	if t.cg != nil {
-		if pids, err := t.cg.procs(); err == nil {
-			for _, pid := range pids {
-				if _, ok := byPID[pid]; ok {
-					add(pid)
-				}
-			}
+	for l := range t.leaders {
+		for _, pid := range snap.joined[l] {
+			add(pid)
 		}
 	}
-	for _, s := range table {
-		switch {
-		case s.PID == t.self || in[s.PID]:
-		case t.leaders[s.PGRP] || t.leaders[s.Session]:
-			add(s.PID)
-		case s.PPID == t.self && t.tag != "" && !t.isRoot(s):
-			p := Proc{PID: s.PID, Comm: s.Comm, StartTime: s.StartTime}
-			if t.untagged[p] {
-				break
+	if t.tag != "" {
+		for _, adoptive := range []int{t.self, adopter.PID(), 1} {
+			if adoptive == 0 {
+				continue
 			}
-			if hasEnv(s.PID, t.tag) {
-				add(s.PID)
-			} else {
-				t.untagged[p] = true
+			for _, pid := range snap.children[adoptive] {
+				s := snap.procs[pid]
+				if !in[pid] && s.State != 'Z' && !t.rootLocked(s) &&
+					tags.of(Proc{PID: pid, StartTime: s.StartTime}) == t.tag {
+					add(pid)
+				}
 			}
 		}
 	}
 	for len(queue) > 0 {
 		p := queue[0]
 		queue = queue[1:]
-		for _, c := range children[p] {
+		for _, c := range snap.children[p] {
 			add(c)
 		}
 	}
 
-	out := make([]*memberState, 0, len(in))
+	out := make([]present, 0, len(in))
 	for pid := range in {
-		s := byPID[pid]
+		s := snap.procs[pid]
 		m := t.known[pid]
 		if m == nil {
-			m = track(Proc{PID: pid, Comm: s.Comm, StartTime: s.StartTime})
+			if m = track(Proc{PID: pid, Comm: s.Comm, StartTime: s.StartTime}); m == nil {
+				continue // gone since the scan
+			}
 			t.known[pid] = m
 		}
 		if s.Session == s.PID || s.PGRP == s.PID {
-			t.leaders[s.PID] = true
+			t.leaders[s.PID] = s.StartTime
 		}
-		if t.stopping && s.State != 'Z' {
-			t.seen[m.Proc] = true
-		}
-		out = append(out, &memberState{member: m, state: s.State, ppid: s.PPID})
+		out = append(out, present{member: m, zombie: s.State == 'Z'})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
+	t.noteLocked(out)
 	return out
 }
 
-// reapLocked reaps the zombie members that are our children, except the
-// direct child (cmd.Wait reaps that), one by one through their pidfds.
-func (t *Tree) reapLocked(ms []*memberState) {
+// rootLocked reports whether s is the direct child.
+func (t *Tree) rootLocked(s procfs.Stat) bool {
+	return s.PID == t.root.PID && s.StartTime == t.root.StartTime
+}
+
+// noteLocked records, during Stop, the members found alive.
+func (t *Tree) noteLocked(ms []present) {
+	if !t.stopping {
+		return
+	}
 	for _, m := range ms {
-		if m.state != 'Z' || m.ppid != t.self || (m.PID == t.root.PID && m.StartTime == t.root.StartTime) {
-			continue
-		}
-		var err error
-		if m.fd >= 0 {
-			var info unix.Siginfo
-			err = unix.Waitid(unix.P_PIDFD, m.fd, &info, unix.WEXITED|unix.WNOHANG, nil)
-			if err == nil && info.Signo == 0 {
-				continue // not reapable yet
-			}
-		} else {
-			var ws unix.WaitStatus
-			var pid int
-			pid, err = unix.Wait4(m.PID, &ws, unix.WNOHANG, nil)
-			if err == nil && pid != m.PID {
-				continue
-			}
-		}
-		if err == nil {
-			t.reaped = append(t.reaped, m.Proc)
-			t.forgetLocked(m.member)
+		if !m.zombie {
+			t.seen[m.Proc] = true
 		}
 	}
 }
 
-// hasEnv reports whether the environment of pid holds the entry kv.
-func hasEnv(pid int, kv string) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-	if err != nil {
-		return false
+// live counts the members that are not zombies.
+func live(ms []present) int {
+	n := 0
+	for _, m := range ms {
+		if !m.zombie {
+			n++
+		}
 	}
-	for len(b) > 0 {
-		i := 0
-		for i < len(b) && b[i] != 0 {
-			i++
-		}
-		if string(b[:i]) == kv {
-			return true
-		}
-		if i == len(b) {
-			break
-		}
-		b = b[i+1:]
-	}
-	return false
+	return n
 }
 
 func sortProcs(ps []Proc) {

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,29 +18,40 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sexton-init/sexton/internal/testutil"
+	"github.com/sexton-init/sexton/pid1"
 	"github.com/sexton-init/sexton/procfs"
 )
 
-// The test binary doubles as the processes of the tree: with
-// PROCTREE_HELPER=<role> it plays that role. Every role that is up writes
-// "role pid" to fd 3, a pipe inherited down the tree.
+// The test binary doubles as the processes of the tree, and as helper
+// programs that need a process of their own: with PROCTREE_HELPER=<role>
+// it plays that role. Every tree role that is up writes "role pid" to fd
+// 3, a pipe inherited down the tree.
 //
 //	npm     (dies on SIGTERM) starts next, then sleeps
 //	next    (ignores SIGTERM) starts setsid and dfork, then sleeps
 //	setsid  (own session, dies on SIGTERM) sleeps
 //	dfork   (own session) starts daemon and exits at once: a double fork
 //	daemon  (ignores SIGTERM) waits to be orphaned, then sleeps
+//
+// The helper programs are in helpers_test.go.
 const helperEnv = "PROCTREE_HELPER"
 
+// TestMain runs the tests the way the package is meant to be used in a
+// container: as the child of a pid1 supervisor, as PID 2 of a PID
+// namespace of their own when root (else under a supervisor made a child
+// subreaper). Orphans of the tests' processes are so reaped by the
+// supervisor, whatever the machine's init does, and nothing a test starts
+// outlives the run.
 func TestMain(m *testing.M) {
 	if role := os.Getenv(helperEnv); role != "" {
-		helper(role)
-		return
+		os.Exit(helper(role))
 	}
-	os.Exit(m.Run())
+	testutil.EnterPIDNamespace()
+	pid1.Ensure(pid1.Always(), pid1.Subreaper(), pid1.Grace(2*time.Second))
+	testutil.Main(m)
 }
 
-func helper(role string) {
+func treeRole(role string) {
 	report := os.NewFile(3, "report")
 	up := func() { fmt.Fprintf(report, "%s %d\n", role, os.Getpid()) }
 	spawn := func(role string, setsid bool) {
@@ -88,6 +98,43 @@ func needRoot(t *testing.T, what string) {
 	}
 }
 
+// needSupervisor fails the test when the test binary does not run under
+// the pid1 supervisor that TestMain sets up (SEXTON_PID1=never).
+func needSupervisor(t *testing.T) {
+	t.Helper()
+	if !pid1.Supervised() {
+		testutil.Unavailable(t, "the tests do not run under their pid1 supervisor (SEXTON_PID1=%s)", os.Getenv("SEXTON_PID1"))
+	}
+}
+
+// cgroupDir returns the test's own cgroup v2 directory, or the v1 freezer
+// one, for the cgroup tests.
+func cgroupDir(t *testing.T, v2 bool) string {
+	t.Helper()
+	needRoot(t, "cgroup mode")
+	dir, err := ownCgroupDir("/proc/self/cgroup", v2)
+	if err != nil {
+		testutil.Unavailable(t, "no cgroup (v2 %v): %v", v2, err)
+	}
+	return dir
+}
+
+// readLines delivers the lines read from r.
+func readLines(r *os.File) <-chan string {
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	return lines
+}
+
+// hang turns a hang into a failure; it measures nothing.
+const hang = 30 * time.Second
+
 // startHelperTree starts the npm role under proctree and waits until the
 // whole tree is up. It returns the tree and its processes by role.
 func startHelperTree(t *testing.T, cmd *exec.Cmd, opts *Options) (*Tree, map[string]Proc) {
@@ -108,15 +155,8 @@ func startHelperTree(t *testing.T, cmd *exec.Cmd, opts *Options) (*Tree, map[str
 	procs := map[string]Proc{}
 	t.Cleanup(func() { cleanup(t, tree, procs) })
 
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(r)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	timeout := time.After(30 * time.Second) // a hang guard, not a measurement
+	lines := readLines(r)
+	timeout := time.After(hang)
 	for len(procs) < 4 {
 		select {
 		case l, ok := <-lines:
@@ -134,7 +174,7 @@ func startHelperTree(t *testing.T, cmd *exec.Cmd, opts *Options) (*Tree, map[str
 			}
 			procs[role] = Proc{PID: pid, Comm: s.Comm, StartTime: s.StartTime}
 		case <-timeout:
-			t.Fatalf("tree not up after 30s: %v", procs)
+			t.Fatalf("tree not up after %v: %v", hang, procs)
 		}
 	}
 	return tree, procs
@@ -145,7 +185,16 @@ func startHelperTree(t *testing.T, cmd *exec.Cmd, opts *Options) (*Tree, map[str
 func cleanup(t *testing.T, tree *Tree, procs map[string]Proc) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	_, _ = tree.Stop(ctx)
+	if _, err := tree.Kill(ctx); err != nil && !strings.Contains(err.Error(), "survived") {
+		t.Errorf("cleanup: %v", err)
+	}
+	select {
+	case <-tree.Done():
+	case <-time.After(hang):
+		t.Errorf("cleanup: the direct child %v survived Kill, killing it", tree.Root())
+		_ = tree.cmd.Process.Kill()
+	}
+	_ = tree.Wait()
 	for _, p := range procs {
 		if alive(p) {
 			t.Errorf("cleanup: %v still alive, killing it", p)
@@ -160,8 +209,14 @@ func cleanup(t *testing.T, tree *Tree, procs map[string]Proc) {
 	}
 }
 
-// alive reports whether p exists, as a zombie or not.
+// alive reports whether p exists and is not a zombie.
 func alive(p Proc) bool {
+	s, err := procfs.ReadStat("/proc", p.PID)
+	return err == nil && s.StartTime == p.StartTime && s.State != 'Z'
+}
+
+// exists reports whether p exists, as a zombie or not.
+func exists(p Proc) bool {
 	s, err := procfs.ReadStat("/proc", p.PID)
 	return err == nil && s.StartTime == p.StartTime
 }
@@ -200,18 +255,26 @@ func contains(ps []Proc, p Proc) bool {
 }
 
 // checkStopped checks the report against the known tree, and that no
-// process of the tree and no zombie is left.
-func checkStopped(t *testing.T, tree *Tree, procs map[string]Proc, rep *Report) {
+// process of the tree and no zombie child of ours is left. The daemon is
+// an orphan: it is ours to reap only if we adopted it.
+func checkStopped(t *testing.T, tree *Tree, procs map[string]Proc, rep *Report, adopted bool) {
 	t.Helper()
 	t.Logf("report: %v", rep)
 	for role, p := range procs {
 		if alive(p) {
-			t.Errorf("%s %v still exists after Stop", role, p)
+			t.Errorf("%s %v still alive after Stop", role, p)
 		}
 	}
-	if z := zombies(t); len(z) > 0 {
-		t.Errorf("zombies left: %+v", z)
-	}
+	// Zombies of the supervisor go when it gets to them; ours, reaped by
+	// proctree, are gone already. npm is Wait's to reap.
+	testutil.Eventually(t, hang, "the tree's zombies reaped", func() bool {
+		for role, p := range procs {
+			if role != "npm" && exists(p) {
+				return false
+			}
+		}
+		return true
+	})
 	if len(rep.Survivors) > 0 {
 		t.Errorf("survivors: %v", names(rep.Survivors))
 	}
@@ -225,8 +288,8 @@ func checkStopped(t *testing.T, tree *Tree, procs map[string]Proc, rep *Report) 
 			t.Errorf("%s %v not in Exited (%s)", role, procs[role], names(rep.Exited))
 		}
 	}
-	if !contains(rep.Reaped, procs["daemon"]) {
-		t.Errorf("daemon %v not reaped by proctree (reaped: %s)", procs["daemon"], names(rep.Reaped))
+	if adopted != contains(rep.Reaped, procs["daemon"]) {
+		t.Errorf("daemon %v reaped by proctree: %v, want %v (reaped: %s)", procs["daemon"], !adopted, adopted, names(rep.Reaped))
 	}
 	if dir := tree.Cgroup(); dir != "" {
 		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
@@ -235,7 +298,7 @@ func checkStopped(t *testing.T, tree *Tree, procs map[string]Proc, rep *Report) 
 	}
 }
 
-func exe(t *testing.T) string {
+func exe(t testing.TB) string {
 	t.Helper()
 	p, err := os.Executable()
 	if err != nil {
@@ -245,9 +308,10 @@ func exe(t *testing.T) string {
 }
 
 func testStop(t *testing.T, opts *Options, want Mode) {
+	needSupervisor(t)
 	tree, procs := startHelperTree(t, exec.Command(exe(t)), opts)
 	if tree.Mode() != want {
-		t.Fatalf("mode %v, want %v", tree.Mode(), want)
+		t.Fatalf("mode %v, want %v (fallback: %v)", tree.Mode(), want, tree.Fallback())
 	}
 	members := tree.Members()
 	for role, p := range procs {
@@ -262,40 +326,32 @@ func testStop(t *testing.T, opts *Options, want Mode) {
 	if err := tree.Wait(); err == nil {
 		t.Error("Wait: the direct child was killed, but Wait returned nil")
 	}
-	checkStopped(t, tree, procs, rep)
+	checkStopped(t, tree, procs, rep, false)
+	if z := zombies(t); len(z) > 0 {
+		t.Errorf("zombies left: %+v", z)
+	}
 }
 
 // The tree of three generations: npm -> next -> {setsid'd grandchild,
-// double-forked daemon (orphaned to us)}, in each mode.
+// double-forked daemon (orphaned to the supervisor)}, in each mode.
 func TestStopProcessGroup(t *testing.T) {
 	testStop(t, &Options{Mode: ProcessGroup, Grace: 300 * time.Millisecond}, ProcessGroup)
 }
 
 func TestStopCgroupV2(t *testing.T) {
-	needRoot(t, "cgroup mode")
-	mnt, root, err := findMount(true)
-	if err != nil {
-		testutil.Unavailable(t, "no cgroup v2: %v", err)
-	}
-	dir, err := ownCgroupDir("/proc/self/cgroup", true)
-	if err != nil {
-		testutil.Unavailable(t, "no own cgroup v2 (mounted at %s, root %s): %v", mnt, root, err)
-	}
+	dir := cgroupDir(t, true)
 	testStop(t, &Options{Mode: Cgroup, CgroupParent: dir, Grace: 300 * time.Millisecond}, Cgroup)
 }
 
 func TestStopCgroupV1Freezer(t *testing.T) {
-	needRoot(t, "cgroup mode")
-	dir, err := ownCgroupDir("/proc/self/cgroup", false)
-	if err != nil {
-		testutil.Unavailable(t, "no cgroup v1 freezer: %v", err)
-	}
+	dir := cgroupDir(t, false)
 	testStop(t, &Options{Mode: Cgroup, CgroupParent: dir, Grace: 300 * time.Millisecond}, Cgroup)
 }
 
 // Cancelling the context of exec.CommandContext stops the whole tree, not
 // just the direct child.
 func TestCommandContextCancel(t *testing.T) {
+	needSupervisor(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe(t))
@@ -311,44 +367,56 @@ func TestCommandContextCancel(t *testing.T) {
 	if err != nil {
 		t.Error(err)
 	}
-	checkStopped(t, tree, procs, rep)
+	checkStopped(t, tree, procs, rep, false)
 }
 
-// While proctree reaps orphans, os/exec in the same program still gets the
-// exit status of every one of its own children.
-func TestDoesNotRobOSExec(t *testing.T) {
-	tree, procs := startHelperTree(t, exec.Command(exe(t)), &Options{Mode: ProcessGroup, Grace: 300 * time.Millisecond})
-	var wg sync.WaitGroup
-	errs := make(chan error, 100)
-	for range 100 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := exec.Command("true").Run(); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	rep, err := tree.Stop(context.Background()) // reaps orphans meanwhile
+// A custom cmd.Cancel is kept: it runs first when the context ends, its
+// error is what os/exec reports, and the tree is stopped too.
+func TestCustomCancelKept(t *testing.T) {
+	needSupervisor(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The shell exits 0 on SIGTERM: os/exec then reports the Cancel error.
+	cmd := exec.CommandContext(ctx, "sh", "-c", `trap "exit 0" TERM; sleep 60 & wait`)
+	custom := errors.New("custom cancel ran")
+	called := make(chan struct{})
+	cmd.Cancel = func() error { close(called); return custom }
+	tree, err := Start(cmd, &Options{Mode: ProcessGroup, Grace: 5 * time.Second})
 	if err != nil {
-		t.Error(err)
+		t.Fatal(err)
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("os/exec: %v", err)
+	t.Cleanup(func() { cleanup(t, tree, nil) })
+	testutil.Eventually(t, hang, "sh and sleep up", func() bool { return len(tree.Members()) == 2 })
+	members := tree.Members()
+	cancel()
+	select {
+	case <-called:
+	case <-time.After(hang):
+		t.Fatal("the custom Cancel was not called")
 	}
-	checkStopped(t, tree, procs, rep)
+	rep, err := tree.Stop(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Exited) != 2 || len(rep.Killed) != 0 {
+		t.Errorf("report %v: want sh and sleep ended by SIGTERM", rep)
+	}
+	for _, p := range members {
+		if alive(p) {
+			t.Errorf("%v alive after the stop that the cancel began", p)
+		}
+	}
+	// os/exec: after a cancel, a command that exits with a success status
+	// makes Wait return an error wrapping Cancel's.
+	if err := tree.Wait(); !errors.Is(err, custom) {
+		t.Errorf("Wait = %v, want the custom Cancel's error", err)
+	}
 }
 
 // Cgroup mode must not pick up the caller: the v1 start moves a thread of
 // ours into the cgroup and back.
 func TestCgroupV1ThreadMovedBack(t *testing.T) {
-	needRoot(t, "cgroup mode")
-	dir, err := ownCgroupDir("/proc/self/cgroup", false)
-	if err != nil {
-		testutil.Unavailable(t, "no cgroup v1 freezer: %v", err)
-	}
+	dir := cgroupDir(t, false)
 	cmd := exec.Command("sleep", "60")
 	tree, err := Start(cmd, &Options{Mode: Cgroup, CgroupParent: dir})
 	if err != nil {

@@ -10,10 +10,16 @@
 //
 // Part 1 starts npm with plain os/exec (exec.CommandContext), cancels the
 // context, and shows that only npm died: next and the daemon are orphans,
-// reparented to PID 1 or to the nearest subreaper; a process-group kill
+// reparented to the nearest subreaper (or PID 1); a process-group kill
 // would still miss the daemon, which left the group. It then kills them by
 // hand. Part 2 does the same through proctree.Start and shows that all are
 // gone.
+//
+// The program runs under a pid1 supervisor (pid1.Always and Subreaper),
+// as a program that is PID 1 of its container would with pid1.Ensure: the
+// supervisor reaps the orphans, so proctree does not make the program a
+// subreaper, and it prints proctree's mode and, in Auto mode, why cgroup
+// mode was not available if it was not.
 //
 // Usage: orphans [-mode auto|process-group|cgroup]
 package main
@@ -31,6 +37,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sexton-init/sexton/pid1"
 	"github.com/sexton-init/sexton/procfs"
 	"github.com/sexton-init/sexton/proctree"
 )
@@ -42,6 +49,7 @@ func main() {
 		play(role)
 		return
 	}
+	pid1.Ensure(pid1.Always(), pid1.Subreaper(), pid1.Verbosity(0))
 	modeName := flag.String("mode", "auto", "proctree mode: auto, process-group or cgroup")
 	flag.Parse()
 	mode := map[string]proctree.Mode{"auto": proctree.Auto, "process-group": proctree.ProcessGroup, "cgroup": proctree.Cgroup}
@@ -50,7 +58,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "orphans: unknown mode", *modeName)
 		os.Exit(2)
 	}
-	fmt.Printf("orphans: pid %d\n\n== 1. plain os/exec ==\n", os.Getpid())
+	fmt.Printf("orphans: pid %d, under a pid1 supervisor: pid %d\n\n== 1. plain os/exec ==\n", os.Getpid(), os.Getppid())
 	if err := plain(); err != nil {
 		fmt.Fprintln(os.Stderr, "orphans:", err)
 		os.Exit(1)
@@ -156,6 +164,16 @@ func show(procs []proc) (alive []proc) {
 	return alive
 }
 
+// anyLeft reports whether any of procs still exists, zombies included.
+func anyLeft(procs []proc) bool {
+	for _, p := range procs {
+		if s, err := procfs.ReadStat("/proc", p.stat.PID); err == nil && s.StartTime == p.stat.StartTime {
+			return true
+		}
+	}
+	return false
+}
+
 func describe(procs []proc) {
 	fmt.Println("started:")
 	for _, p := range procs {
@@ -220,6 +238,9 @@ func withProctree(mode proctree.Mode) error {
 	if tree.Cgroup() != "" {
 		fmt.Printf(" (cgroup %s)", tree.Cgroup())
 	}
+	if err := tree.Fallback(); err != nil {
+		fmt.Printf("\n  not cgroup mode, because: %v", err)
+	}
 	fmt.Println()
 	var ms []string
 	for _, p := range tree.Members() {
@@ -233,6 +254,10 @@ func withProctree(mode proctree.Mode) error {
 	fmt.Println("report:", rep)
 	if err != nil {
 		return err
+	}
+	// The orphans' zombies are the supervisor's to reap: give it a moment.
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline) && anyLeft(procs); {
+		time.Sleep(10 * time.Millisecond)
 	}
 	fmt.Println("after Stop:")
 	if alive := show(procs); len(alive) > 0 {
