@@ -41,64 +41,64 @@ var (
 // Installed reports whether the handlers are in place.
 func Installed() bool { return installed }
 
+// first are the signals installed before the others, in this order: those
+// a container runtime stops the container with, then the child's exit and
+// the usual user signals. A signal that arrives while Install runs takes
+// the runtime's action until its own handler is in.
+var first = []int{15, 2, 1, 3, 17, 10, 12}
+
 // Install puts sigtramp in place of the handler of every signal a process
 // can catch, except those ignored now (an ignored signal stays ignored, in
 // sexton and in what it starts). Call it once, as early as possible: from
-// then on no signal takes the runtime's default action. A second call does
-// nothing.
+// then on no signal takes the runtime's default action. Each signal takes
+// one system call that puts the handler in and returns the old one, so
+// the first signal of first is caught from the first system call on. A
+// second call does nothing.
 func Install() error {
 	if installed {
 		return nil
 	}
-	pid, _ := rawSyscall6(sysGetpid, 0, 0, 0, 0, 0, 0)
-	selfPID = uint32(pid)
+	act := sigaction{handler: sigtrampPC, flags: saFlags, restorer: restorerPC, mask: ^uint64(0)}
+	var done [MaxSig + 1]bool
+	install := func(s int) error {
+		if done[s] || reserved(s) {
+			return nil
+		}
+		done[s] = true
+		var old sigaction
+		if e := rtSigaction(s, &act, &old); e != 0 {
+			return &Error{Op: "rt_sigaction " + itoa(uintptr(s)), Errno: e}
+		}
+		if old.handler == sigIGN || old.handler == sigDFL && (faultSig[s] != 0 || selfSig[s] == 1) {
+			// Ignored stays ignored; and without the runtime's handler
+			// there is nothing to hand its faults or preemption on to.
+			rtSigaction(s, &old, nil)
+			return nil
+		}
+		runtimeHandler[s] = old.handler
+		saved[s] = old
+		replaced[s] = true
+		return nil
+	}
+	for _, s := range first {
+		if err := install(s); err != nil {
+			return err
+		}
+	}
+	for s := 1; s <= MaxSig; s++ {
+		if err := install(s); err != nil {
+			return err
+		}
+	}
 	fd, e := rawSyscall6(sysEventfd2, 0, efdCloexec|efdNonblock, 0, 0, 0, 0)
 	if e != 0 {
 		return &Error{Op: "eventfd2", Errno: e}
 	}
+	pid, _ := rawSyscall6(sysGetpid, 0, 0, 0, 0, 0, 0)
+	selfPID = uint32(pid)
 	wakeFD = uint32(fd)
-	tmpl, ok := template()
-	if !ok {
-		rawSyscall6(sysClose, fd, 0, 0, 0, 0, 0)
-		return &Error{Op: "the Go runtime has no signal handler to model one on"}
-	}
-	for s := 1; s <= MaxSig; s++ {
-		if reserved(s) {
-			continue
-		}
-		var old sigaction
-		if rtSigaction(s, nil, &old) != 0 || old.handler == sigIGN {
-			continue
-		}
-		act := old
-		if old.handler == sigDFL {
-			if faultSig[s] != 0 || selfSig[s] == 1 {
-				continue // nothing to hand the runtime's share on to
-			}
-			act = tmpl
-		}
-		act.handler = sigtrampPC
-		runtimeHandler[s] = old.handler
-		saved[s] = old
-		if e := rtSigaction(s, &act, nil); e != 0 {
-			return &Error{Op: "rt_sigaction " + itoa(uintptr(s)), Errno: e}
-		}
-		replaced[s] = true
-	}
 	installed = true
 	return nil
-}
-
-// template returns an action of the runtime's (flags, mask and, on amd64,
-// restorer) to copy for signals the runtime left at their default.
-func template() (sigaction, bool) {
-	for _, s := range []int{sigSEGV, 10, 12, 14} { // SIGUSR1, SIGUSR2, SIGALRM
-		var act sigaction
-		if rtSigaction(s, nil, &act) == 0 && act.handler != sigDFL && act.handler != sigIGN {
-			return act, true
-		}
-	}
-	return sigaction{}, false
 }
 
 // Ignore sets sig to be ignored from now on, in sexton and in every child

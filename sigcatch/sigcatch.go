@@ -19,7 +19,14 @@
 // so a program's first package init can be the one that installs it.
 package sigcatch
 
+// one is what the handler writes to wakeFD.
+//
+//lint:ignore U1000 read by the assembly handler.
+var one = uint64(1)
+
 // sigtramp is the signal handler; it is not called from Go.
+//
+//lint:ignore U1000 referenced from the assembly (sigtrampPC).
 func sigtramp()
 
 // MaxSig is the highest signal number on Linux.
@@ -46,13 +53,14 @@ var (
 	sigtrampPC uintptr
 	// counts[s] is how many times s arrived since it was last taken.
 	counts [MaxSig + 1]uint32
-	// pending has bit s set when counts[s] may be non-zero.
+	// pending has bit s-1 set when counts[s] may be non-zero (as the
+	// kernel's sigset has signal s).
 	pending uint64
 	// awake is 1 once a signal arrived and the loop was woken for it.
 	awake uint32
-	// wakeFD is the eventfd the handler writes to; one is what it writes.
-	wakeFD uint32
-	one    = uint64(1)
+	// wakeFD is the eventfd the handler writes to (-1 until Install has
+	// made it).
+	wakeFD = ^uint32(0)
 	// selfPID is this process's PID, to recognise what it sent itself.
 	selfPID uint32
 	// runtimeHandler[s] is the handler sigtramp replaced for s.
@@ -76,10 +84,10 @@ var (
 func Take(fn func(sig, n int)) {
 	p := swap64(&pending, 0)
 	for s := 1; p != 0 && s <= MaxSig; s++ {
-		if p&(1<<s) == 0 {
+		if p&(1<<(s-1)) == 0 {
 			continue
 		}
-		p &^= 1 << s
+		p &^= 1 << (s - 1)
 		if n := swap32(&counts[s], 0); n > 0 {
 			fn(s, int(n))
 		}

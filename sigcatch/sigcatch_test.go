@@ -33,7 +33,8 @@ func sendFromOther(t *testing.T, sig unix.Signal, n int) {
 }
 
 // take waits until the eventfd says something arrived (or 10 s pass) and
-// returns what Take reports, but for the SIGCHLD of the kill(1) processes.
+// returns what Take and Drain report, but for the SIGCHLD of the kill(1)
+// processes.
 func take(t *testing.T) map[int]int {
 	t.Helper()
 	got := map[int]int{}
@@ -44,11 +45,14 @@ func take(t *testing.T) map[int]int {
 		var b [8]byte
 		_, _ = unix.Read(WakeFD(), b[:])
 		Woken()
-		Take(func(sig, n int) {
+		count := func(sig, n int) {
 			if sig != int(unix.SIGCHLD) { // kill(1) exiting
 				got[sig] += n
 			}
-		})
+		}
+		Take(count)
+		Drain(count, func(int) bool { return true }) // once throttled
+		Release()
 		if len(got) > 0 {
 			return got
 		}
@@ -66,7 +70,7 @@ func drain() {
 // would keep for itself included: SIGURG, SIGPIPE and the fault signals
 // sent with kill.
 func TestCountsWhatOthersSend(t *testing.T) {
-	for _, sig := range []unix.Signal{unix.SIGUSR1, unix.SIGTERM, unix.SIGURG, unix.SIGPIPE, unix.SIGSEGV, unix.SIGABRT, unix.SIGSYS, 34, 40} {
+	for _, sig := range []unix.Signal{unix.SIGUSR1, unix.SIGTERM, unix.SIGURG, unix.SIGPIPE, unix.SIGSEGV, unix.SIGABRT, unix.SIGSYS, 34, 40, 63, 64} {
 		drain()
 		sendFromOther(t, sig, 1)
 		got := take(t)

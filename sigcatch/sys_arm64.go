@@ -10,3 +10,11 @@ const (
 	sysRtSigtimedwait = 137
 	sysEventfd2       = 19
 )
+
+// The flags of sexton's handlers, as the Go runtime sets its own: the
+// siginfo, the alternate stack and restarted system calls; the kernel
+// returns through the vDSO's sigreturn.
+const saFlags = 0x4 | 0x08000000 | 0x10000000
+
+// restorerPC is unused on arm64.
+const restorerPC = 0

@@ -11,11 +11,19 @@ import "unsafe"
 // leaves the rest in the kernel's queue; Drain takes them from there at the
 // loop's pace, and Release, before the loop waits, lets its thread take the
 // next one.
+//
+// Only the signals that can flood are throttled: the real-time ones, which
+// the kernel queues one per send, and SIGCHLD, of which an orphan storm
+// brings one per exit (the loop reaps every turn whether it took one or
+// not). Any other signal merges in the kernel while one is pending, and is
+// never left blocked on a thread: SIGTERM is taken the moment it comes,
+// whatever floods.
 
 var (
-	// throttleOn is 1 once Throttle was called.
-	throttleOn uint32
-	// throttled has bit s set when some thread blocked s since the last
+	// throttleMask has bit s-1 set for each signal s the handler
+	// throttles; zero until Throttle.
+	throttleMask uint64
+	// throttled has bit s-1 set when some thread blocked s since the last
 	// Drain; undrained is what the last Drain left in the queue.
 	throttled uint64
 	undrained uint64
@@ -29,7 +37,11 @@ const (
 
 // Throttle turns the flow control on. Call it once the child has started:
 // a thread's blocked mask at fork is what the child starts with.
-func Throttle() { swap32(&throttleOn, 1) }
+func Throttle() { swap64(&throttleMask, throttleable) }
+
+// throttleable is SIGCHLD (17) and the real-time signals, 34 to 64, as a
+// kernel sigset.
+const throttleable = 1<<(17-1) | (1<<64-1)&^(1<<(34-1)-1)
 
 // Drain takes from the kernel's queue the signals that the handler left
 // there, one at a time while goOn(taken so far) says so, and calls fn for
@@ -41,7 +53,7 @@ func Drain(fn func(sig, n int), goOn func(taken int) bool) (more bool) {
 	if t == 0 {
 		return false
 	}
-	set := t >> 1
+	set := t
 	// sigtimedwait wants the set blocked in the calling thread.
 	rawSyscall6(sysRtSigprocmask, sigBlock, uintptr(unsafe.Pointer(&set)), 0, 8, 0, 0)
 	var info [128]byte
@@ -78,7 +90,7 @@ func Drain(fn func(sig, n int), goOn func(taken int) bool) (more bool) {
 // Release lets the calling thread take every signal again; the loop calls
 // it before it waits, so that a thread is always there to be woken.
 func Release() {
-	if throttleOn == 0 {
+	if throttleMask == 0 {
 		return
 	}
 	all := ^uint64(0)

@@ -4,6 +4,8 @@
 // DI = signal number, SI = *siginfo, DX = *ucontext. It uses no stack and
 // only registers the C ABI lets a callee clobber.
 TEXT ·sigtramp(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	DI, R8
+	MOVQ	DX, R9
 	// A fault the kernel raised (si_code > 0) is the Go runtime's: a
 	// nil dereference becomes a panic there.
 	LEAQ	·faultSig(SB), AX
@@ -14,6 +16,10 @@ TEXT ·sigtramp(SB),NOSPLIT|NOFRAME,$0
 	CMPL	AX, $0
 	JGT	chain
 sender:
+	// While Install runs, this process's PID is not known yet: count.
+	MOVL	·selfPID(SB), CX
+	TESTL	CX, CX
+	JZ	count
 	// Two signals this process sends itself are not for the child: the
 	// runtime's preemption SIGURG goes on to the runtime, and the SIGPIPE
 	// the kernel raises for a write of ours to a broken pipe (it carries
@@ -21,48 +27,44 @@ sender:
 	LEAQ	·selfSig(SB), AX
 	MOVBLZX	(AX)(DI*1), AX
 	TESTL	AX, AX
-	JZ	count
-	MOVL	16(SI), CX	// si_pid
-	CMPL	CX, ·selfPID(SB)
-	JNE	count
+	JZ	ours
+	CMPL	CX, 16(SI)	// si_pid
+	JNE	ours
 	CMPL	AX, $1
 	JEQ	chain
 	RET
-count:
+ours:
 	// A vfork child between fork and exec shares our memory: what it
 	// receives is not ours to count.
-	MOVQ	DI, R8
-	MOVQ	DX, R9
 	MOVL	$39, AX	// SYS_getpid
 	SYSCALL
 	CMPL	AX, ·selfPID(SB)
 	JNE	done
-	// counts[sig]++; pending |= 1<<sig.
+count:
+	// counts[sig]++; pending |= bit, where bit is 1<<(sig-1), as the
+	// kernel's sigset has signal s.
 	LEAQ	·counts(SB), AX
 	MOVL	$1, CX
 	LOCK
 	XADDL	CX, (AX)(R8*4)
-	MOVQ	R8, CX
+	LEAQ	-1(R8), CX
 	MOVQ	$1, AX
 	SHLQ	CX, AX
 	LOCK
 	ORQ	AX, ·pending(SB)
-	// Flow control, once the loop has asked for it: this thread stops
-	// taking sig (the kernel restores uc_sigmask, at 296 in the ucontext,
-	// on return) until the loop releases it; what arrives meanwhile waits
-	// in the kernel's queue, where the loop takes it at its own pace
-	// (Drain). Not SIGURG: the runtime's preemption needs it.
-	MOVL	·throttleOn(SB), CX
-	TESTL	CX, CX
+	// Flow control, for the signals the loop asked it for: this thread
+	// stops taking sig (the kernel restores uc_sigmask, at 296 in the
+	// ucontext, on return) until the loop releases it; what arrives
+	// meanwhile waits in the kernel's queue, where the loop takes it at
+	// its own pace (Drain).
+	MOVQ	·throttleMask(SB), CX
+	TESTQ	AX, CX
 	JZ	wake
-	CMPQ	R8, $23
-	JEQ	wake
 	LOCK
 	ORQ	AX, ·throttled(SB)
-	SHRQ	$1, AX	// the kernel's sigset has signal s at bit s-1
 	ORQ	AX, 296(R9)
 wake:
-	// Wake the loop, once per batch.
+	// Wake the loop, once per batch (wakeFD is -1 until Install made it).
 	MOVL	$1, AX
 	XCHGL	AX, ·awake(SB)
 	TESTL	AX, AX
@@ -80,5 +82,13 @@ chain:
 	MOVQ	(AX)(DI*8), AX
 	JMP	AX
 
+// sigreturn is the restorer the kernel returns to from sigtramp.
+TEXT ·sigreturn(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	$15, AX	// SYS_rt_sigreturn
+	SYSCALL
+	INT	$3
+
 DATA ·sigtrampPC+0(SB)/8, $·sigtramp(SB)
 GLOBL ·sigtrampPC(SB), RODATA, $8
+DATA ·restorerPC+0(SB)/8, $·sigreturn(SB)
+GLOBL ·restorerPC(SB), RODATA, $8

@@ -4,6 +4,8 @@
 // R0 = signal number, R1 = *siginfo, R2 = *ucontext, LR = the return to
 // the kernel's sigreturn. It uses no stack and only caller-saved registers.
 TEXT ·sigtramp(SB),NOSPLIT|NOFRAME,$0
+	MOVD	R0, R9
+	MOVD	R2, R10
 	// A fault the kernel raised (si_code > 0) is the Go runtime's.
 	MOVD	$·faultSig(SB), R3
 	MOVBU	(R3)(R0), R3
@@ -12,30 +14,29 @@ TEXT ·sigtramp(SB),NOSPLIT|NOFRAME,$0
 	CMP	$0, R3
 	BGT	chain
 sender:
+	// While Install runs, this process's PID is not known yet: count.
+	MOVD	$·selfPID(SB), R5
+	MOVWU	(R5), R5
+	CBZ	R5, count
 	// What this process sends itself: the runtime's preemption SIGURG
 	// goes on to the runtime; the kernel's SIGPIPE for a write of ours to
 	// a broken pipe (it carries our own PID) is dropped.
 	MOVD	$·selfSig(SB), R3
 	MOVBU	(R3)(R0), R3
-	CBZ	R3, count
+	CBZ	R3, ours
 	MOVWU	16(R1), R4	// si_pid
-	MOVD	$·selfPID(SB), R5
-	MOVWU	(R5), R5
 	CMP	R4, R5
-	BNE	count
+	BNE	ours
 	CMP	$1, R3
 	BEQ	chain
 	RET
-count:
+ours:
 	// A vfork child between fork and exec shares our memory.
-	MOVD	R0, R9
-	MOVD	R2, R10
 	MOVD	$172, R8	// SYS_getpid
 	SVC
-	MOVD	$·selfPID(SB), R4
-	MOVWU	(R4), R4
-	CMP	R0, R4
+	CMP	R0, R5
 	BNE	done
+count:
 	// counts[sig]++
 	MOVD	$·counts(SB), R3
 	ADD	R9<<2, R3, R3
@@ -44,23 +45,24 @@ inc:
 	ADDW	$1, R4, R4
 	STLXRW	R4, (R3), R5
 	CBNZ	R5, inc
-	// pending |= 1<<sig
-	MOVD	$1, R4
-	LSL	R9, R4, R4
+	// pending |= bit, where bit is 1<<(sig-1), as the kernel's sigset
+	// has signal s.
+	SUB	$1, R9, R4
+	MOVD	$1, R5
+	LSL	R4, R5, R4
 	MOVD	$·pending(SB), R3
 or:
 	LDAXR	(R3), R5
 	ORR	R4, R5, R5
 	STLXR	R5, (R3), R6
 	CBNZ	R6, or
-	// Flow control, once the loop has asked for it: this thread stops
-	// taking sig (uc_sigmask, at 40 in the ucontext, is restored on
+	// Flow control, for the signals the loop asked it for: this thread
+	// stops taking sig (uc_sigmask, at 40 in the ucontext, is restored on
 	// return) until the loop releases it; meanwhile the kernel queues it
-	// for Drain. Not SIGURG: the runtime's preemption needs it.
-	MOVD	$·throttleOn(SB), R3
-	MOVWU	(R3), R3
-	CBZ	R3, wake
-	CMP	$23, R9
+	// for Drain.
+	MOVD	$·throttleMask(SB), R3
+	MOVD	(R3), R3
+	TST	R4, R3
 	BEQ	wake
 	MOVD	$·throttled(SB), R3
 thr:
@@ -68,12 +70,11 @@ thr:
 	ORR	R4, R5, R5
 	STLXR	R5, (R3), R6
 	CBNZ	R6, thr
-	LSR	$1, R4, R4	// the kernel's sigset has signal s at bit s-1
 	MOVD	40(R10), R5
 	ORR	R4, R5, R5
 	MOVD	R5, 40(R10)
 wake:
-	// Wake the loop, once per batch.
+	// Wake the loop, once per batch (wakeFD is -1 until Install made it).
 	MOVD	$·awake(SB), R3
 	MOVW	$1, R4
 xchg:
@@ -82,7 +83,7 @@ xchg:
 	CBNZ	R6, xchg
 	CBNZ	R5, done
 	MOVD	$·wakeFD(SB), R3
-	MOVWU	(R3), R0
+	MOVW	(R3), R0	// sign-extended: -1 stays -1
 	MOVD	$·one(SB), R1
 	MOVD	$8, R2
 	MOVD	$64, R8	// SYS_write

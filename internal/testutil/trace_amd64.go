@@ -28,8 +28,9 @@ type Traced struct {
 	*NS
 	// Syscalls counts the system-call entries the main thread stopped at.
 	Syscalls int
-	// Nr is the number of the system call it is stopped at.
-	Nr uint64
+	// Nr is the number of the system call it is stopped at, Arg0 its
+	// first argument.
+	Nr, Arg0 uint64
 
 	syms     *Symbols
 	detached bool
@@ -107,7 +108,7 @@ func (tr *Traced) Syscall(wait time.Duration) bool {
 		}
 		// At a system call's entry the kernel has set rax to -ENOSYS.
 		entry = int64(regs.Rax) == -int64(unix.ENOSYS)
-		tr.Nr = regs.Orig_rax
+		tr.Nr, tr.Arg0 = regs.Orig_rax, regs.Rdi
 	}
 	tr.Syscalls++
 	return true
