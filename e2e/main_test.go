@@ -5,6 +5,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,4 +38,13 @@ func waitFile(t *testing.T, path string) {
 		_, err := os.Stat(path)
 		return err == nil
 	})
+}
+
+// firstLines returns the first n lines of text.
+func firstLines(text string, n int) string {
+	lines := strings.SplitAfter(text, "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], "...\n")
+	}
+	return strings.Join(lines, "")
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // relayed are the signals the tests send to PID 1.
-var relayed = []unix.Signal{unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGUSR1, unix.SIGUSR2, unix.SIGQUIT, unix.SIGWINCH}
+var relayed = []unix.Signal{unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGUSR1, unix.SIGUSR2, unix.SIGQUIT, unix.SIGWINCH, 35, 64}
 
 // recorded waits until file lists want exactly (a spurious signal, such as
 // the Go runtime's SIGURG leaking through, fails the comparison).
@@ -37,6 +37,18 @@ func TestEachSignalReachesTheChild(t *testing.T) {
 		want = append(want, signals.Name(sig))
 		recorded(t, file, want)
 	}
+}
+
+// Signal 34 (glibc's SIGRTMIN, which Go programs cannot catch but sexton's
+// handler does) reaches a shell that traps it.
+func TestSignal34ReachesTheChild(t *testing.T) {
+	dir := t.TempDir()
+	rec, ready := filepath.Join(dir, "rec"), filepath.Join(dir, "ready")
+	script := "trap 'echo 34 >> " + rec + "' 34\ntouch " + ready + "\nwhile :; do sleep 0.01; done"
+	ns := testutil.Start(t, testutil.Spec{Args: cmdline(sexton(t, "--"), []string{"sh", "-c", script})})
+	waitFile(t, ready)
+	ns.Signal(34)
+	recorded(t, rec, []string{"34"})
 }
 
 func TestGroupFlagReachesTheGrandchild(t *testing.T) {

@@ -122,7 +122,8 @@ func forkFlood(d time.Duration) int {
 	return 0
 }
 
-// MarkerSignal is a real-time signal that sigrecord records too: sent last,
+// MarkerSignal is a real-time signal that sigrecord records too (as 35 and
+// 64, the first and last a Go program may catch): sent last,
 // it is delivered after any standard signal still pending, so once it is
 // recorded so is everything sent before it.
 const MarkerSignal = unix.Signal(40)
@@ -143,7 +144,7 @@ func sigRecord(args []string) int {
 			return 1
 		}
 	}
-	sigs := []os.Signal{MarkerSignal}
+	sigs := []os.Signal{MarkerSignal, unix.Signal(35), unix.Signal(64)} // (34 the Go runtime keeps)
 	for s := unix.Signal(1); s < 32; s++ {
 		if s != unix.SIGKILL && s != unix.SIGSTOP && s != unix.SIGCHLD && s != unix.SIGURG {
 			sigs = append(sigs, s)
