@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,11 +40,14 @@ import (
 // asked for.
 
 // The child records the injected signal S and, once it is ready, the
-// SIGUSR2 that the test sends to tell it to exit 42: the record shows
-// whether S reached it, and in what order.
+// real-time marker that the test sends to tell it to exit 42: the record
+// shows whether S reached it, and in what order. The marker's number is
+// above every injected signal's, as the shell runs the traps of signals
+// that are pending together in the order of their numbers (and the kernel
+// hands them out in that order).
 func startSignalChild(dir, sig string) []string {
 	return []string{"sh", "-c", `trap 'echo ` + sig + ` >> ` + dir + `/rec' ` + sig + `
-trap 'echo USR2 >> ` + dir + `/rec; exit 42' USR2
+trap 'echo MARK >> ` + dir + `/rec; exit 42' ` + strconv.Itoa(int(testutil.MarkerSignal)) + `
 touch ` + dir + `/ready
 while :; do sleep 0.01; done`}
 }
@@ -64,6 +68,11 @@ func inRuntimeStart(t *testing.T, stack []string) bool {
 	return !slices.ContainsFunc(stack, func(fn string) bool { return fn != "" && !testutil.RuntimePackage(t, fn) })
 }
 
+// isInstall reports whether fn is sigcatch's Install (or what it calls).
+func isInstall(fn string) bool {
+	return strings.HasPrefix(fn, "github.com/sexton-init/sexton/sigcatch.Install")
+}
+
 // sextonOwn reports whether a function is sexton's own code.
 func sextonOwn(fn string) bool {
 	return strings.HasPrefix(fn, "github.com/sexton-init/sexton/") || strings.HasPrefix(fn, "main.")
@@ -72,12 +81,14 @@ func sextonOwn(fn string) bool {
 // injection is where one run put its signal.
 type injection struct {
 	sig       unix.Signal
-	k         int      // the system-call entry, counted from exec
-	nr        uint64   // that system call's number
-	inRuntime bool     // still in the runtime's own start
-	late      bool     // the main thread went idle first: sent when it was stopped again
-	stack     []string // the main thread's stack there
-	children  int      // sexton's children at that moment
+	k         int    // the system-call entry, counted from exec
+	nr        uint64 // that system call's number
+	inRuntime bool   // still in the runtime's own start
+	// beforeHandler: in sigcatch.Install, before sig's own handler is in
+	beforeHandler bool
+	late          bool     // the main thread went idle first: sent when it was stopped again
+	stack         []string // the main thread's stack there
+	children      int      // sexton's children at that moment
 }
 
 // outcome is what one run ended with.
@@ -102,10 +113,10 @@ func (o outcome) crashed() bool {
 func judge(in injection, o outcome) string {
 	name := strings.TrimPrefix(signals.Name(in.sig), "SIG")
 	got := strings.Join(o.rec, ",")
-	relayedAfter := o.ready && got == name+",USR2" && o.code == 42
-	lost := o.ready && got == "USR2" && o.code == 42
+	relayedAfter := o.ready && got == name+",MARK" && o.code == 42
+	lost := o.ready && got == "MARK" && o.code == 42
 	diedBeforeChild := !o.ready && o.code == 128+int(in.sig) && len(o.rec) == 0
-	if in.inRuntime && (o.code == 2 || lost) {
+	if (in.inRuntime || in.beforeHandler) && (o.code == 2 || lost) {
 		return "" // the runtime's default action, or SIG_DFL before it installed its handlers
 	}
 	if o.crashed() || o.code == 2 {
@@ -189,23 +200,17 @@ func TestSignalsAtEveryMomentOfStartUp(t *testing.T) {
 // describe sums up an outcome for the log.
 func describe(in injection, o outcome) string {
 	where := "after runtime start"
-	if in.inRuntime {
+	switch {
+	case in.inRuntime:
 		where = "in runtime start"
+	case in.beforeHandler:
+		where = "before its handler"
 	}
 	crash := ""
 	if o.crashed() {
 		crash = ", crash output"
 	}
 	return fmt.Sprintf("%-7s %-19s exit %3d, child ready %-5v recorded %q%s", signals.Name(in.sig), where, o.code, o.ready, o.rec, crash)
-}
-
-// firstLines returns the first n lines of text.
-func firstLines(text string, n int) string {
-	lines := strings.SplitAfter(text, "\n")
-	if len(lines) > n {
-		lines = append(lines[:n], "...\n")
-	}
-	return strings.Join(lines, "")
 }
 
 // probeStartUp steps through one start without a signal and returns the
@@ -247,21 +252,37 @@ func injectAt(t *testing.T, bin string, syms *testutil.Symbols, sig unix.Signal,
 	name := strings.TrimPrefix(signals.Name(sig), "SIG")
 	tr := testutil.StartTraced(t, testutil.Spec{Args: cmdline([]string{bin, "--"}, startSignalChild(dir, name))}, syms)
 	in := injection{sig: sig, inRuntime: true}
+	// caught: a system call of sigcatch.Install that put sig's handler in
+	// has completed (the one at the current stop has not run yet; another
+	// thread may take sig before it does).
+	caught, catching := false, false
 	for tr.Syscalls < k {
 		if !tr.Syscall(500 * time.Millisecond) {
 			break
 		}
-		if in.inRuntime || tr.Syscalls == k {
+		caught = caught || catching
+		if in.inRuntime || tr.Syscalls == k || !caught {
 			in.stack = tr.Stack()
 			in.inRuntime = in.inRuntime && inRuntimeStart(t, in.stack)
+			catching = tr.Nr == unix.SYS_RT_SIGACTION && tr.Arg0 == uint64(sig) && slices.ContainsFunc(in.stack, isInstall)
 		}
 	}
+	if tr.Syscalls < k {
+		caught = caught || catching // the main thread went on past it
+	}
+	// Until then sig still has the runtime's handler (or SIG_DFL): part of
+	// the window no Go code can close (Install puts SIGTERM, SIGINT,
+	// SIGHUP and SIGQUIT in first).
+	in.beforeHandler = !caught
 	in.k, in.nr = tr.Syscalls, tr.Nr
 	if tr.Syscalls < k && !tr.Exited() {
 		tr.Interrupt() // idle in a futex: send it now
 		in.late = true
 	}
 	in.children = len(testutil.Children(tr.PID))
+	if in.children > 0 && !caught {
+		t.Fatalf("%v at system call %d: sexton has a child, but no system call of sigcatch.Install that puts its handler in was seen", sig, tr.Syscalls)
+	}
 	if !tr.Exited() {
 		if err := unix.Kill(tr.PID, sig); err != nil {
 			t.Fatalf("kill %v: %v", sig, err)
@@ -269,7 +290,7 @@ func injectAt(t *testing.T, bin string, syms *testutil.Symbols, sig unix.Signal,
 	}
 	tr.Detach()
 
-	// The child, once ready, is told to exit with SIGUSR2 (sexton is ready
+	// The child, once ready, is told to exit with the marker (sexton is ready
 	// too then: the child exists).
 	ready := filepath.Join(dir, "ready")
 	testutil.Eventually(t, limit, "sexton to exit or its child to be ready", func() bool {
@@ -285,7 +306,7 @@ func injectAt(t *testing.T, bin string, syms *testutil.Symbols, sig unix.Signal,
 		select {
 		case <-tr.Done():
 		default:
-			_ = unix.Kill(tr.PID, unix.SIGUSR2)
+			_ = unix.Kill(tr.PID, testutil.MarkerSignal)
 		}
 	}
 	o.code = tr.Code(limit)
