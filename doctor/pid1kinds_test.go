@@ -225,12 +225,16 @@ func TestNamespaceSextonByBinary(t *testing.T) {
 // Pause mode is described as what it is: it reaps, and does nothing else.
 func TestNamespacePauseVerdict(t *testing.T) {
 	t.Parallel()
-	ns := testutil.Start(t, testutil.Spec{Args: []string{testutil.Sexton(t), "--pause"}})
+	bin := testutil.Sexton(t)
+	ns := testutil.Start(t, testutil.Spec{Args: []string{bin, "--pause"}})
 	// The doctor judges pause mode from the binary and the command line;
-	// no signal is sent, so PID 1 having become sexton is enough.
-	cmdline := fmt.Sprintf("/proc/%d/cmdline", ns.PID)
+	// no signal is sent, so PID 1 having become sexton is enough. (Its
+	// command line says --pause before that: the shim that execs sexton
+	// carries the same arguments.)
+	exe := fmt.Sprintf("/proc/%d/exe", ns.PID)
 	testutil.Eventually(t, 20*time.Second, "PID 1 is sexton --pause", func() bool {
-		return strings.Contains(testutil.ReadFile(cmdline), "--pause") || exited(ns)
+		got, _ := os.Readlink(exe)
+		return got == bin || exited(ns)
 	})
 	code, r := doctorJSON(t, ns, "")
 	p := r.PID1
