@@ -22,3 +22,24 @@ func ignoreSignal(sig int) error {
 	}
 	return nil
 }
+
+// unignoreInherited resets to SIG_DFL every signal the shim inherited
+// ignored, so that what PID 1 starts with does not depend on how the tests
+// were run (a shell's background job has SIGINT and SIGQUIT ignored, nohup
+// SIGHUP); Spec.Ignore then sets what a test asks for.
+func unignoreInherited() error {
+	for sig := 1; sig <= 64; sig++ {
+		if sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
+			continue
+		}
+		var old [4]uint64
+		if _, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafe.Pointer(&old)), 8, 0, 0); errno != 0 || old[0] != 1 {
+			continue
+		}
+		dfl := [4]uint64{}
+		if _, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&dfl)), 0, 8, 0, 0); errno != 0 {
+			return errno
+		}
+	}
+	return nil
+}
