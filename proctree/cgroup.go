@@ -233,11 +233,26 @@ func (c *cgroup) holdsZombie(pid int) bool {
 // v2: cgroup.kill. v1: freeze, SIGKILL each member, thaw (a frozen process
 // dies only once thawed). While frozen, nothing in the cgroup can fork or
 // exit, so the pids read from cgroup.procs are exactly the members, and
-// none of them can be reused.
+// none of them can be reused. A freeze that does not complete in time (a
+// loaded machine) leaves members free to fork meanwhile, so v1 repeats
+// until cgroup.procs is empty, for at most 5 s.
 func (c *cgroup) kill() error {
 	if c.v2 {
 		return os.WriteFile(filepath.Join(c.dir, "cgroup.kill"), []byte("1"), 0)
 	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := c.killFrozen()
+		left, perr := c.procs()
+		if err != nil || perr != nil || len(left) == 0 || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(10 * time.Millisecond) // the killed ones leave as they die
+	}
+}
+
+// killFrozen is one v1 round of kill: freeze, SIGKILL each member, thaw.
+func (c *cgroup) killFrozen() error {
 	state := filepath.Join(c.dir, "freezer.state")
 	if err := os.WriteFile(state, []byte("FROZEN"), 0); err != nil {
 		return err
