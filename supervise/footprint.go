@@ -4,6 +4,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,6 +15,10 @@ import (
 // of its mappings (MADV_PAGEOUT); the few the loop runs on fault back in
 // from the page cache as they are used. An init sits idle for the life of
 // the container, so its resident size is what it costs.
+//
+// The loop calls it shrinkDelay after start-up, not at once: paging the
+// binary out takes milliseconds, and a child that ends sooner (a short
+// job, a health check) would wait for it.
 func shrink() {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
@@ -41,3 +46,6 @@ func shrink() {
 		_, _, _ = unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_PAGEOUT)
 	}
 }
+
+// shrinkDelay is how long after start-up the loop shrinks sexton.
+const shrinkDelay = 500 * time.Millisecond

@@ -35,8 +35,11 @@ type state struct {
 	owed [signals.Max + 1]int
 	stop shutdown
 	w    waiter
-	ev   Events
-	left *leftover.Finder
+	// shrinkAt is when the loop, if still running, shrinks sexton's
+	// memory (zero once done).
+	shrinkAt time.Time
+	ev       Events
+	left     *leftover.Finder
 }
 
 // Run supervises cfg and returns the code sexton should exit with. It is
@@ -88,7 +91,7 @@ func Run(cfg Config) int {
 	}
 	sigcatch.Throttle()
 	s.log.Printf(Debug, "%d threads after start-up", threadCount())
-	shrink()
+	s.shrinkAt = time.Now().Add(shrinkDelay)
 	return s.loop()
 }
 
@@ -203,6 +206,14 @@ func (s *state) loop() int {
 			return code
 		}
 		deadline := s.stop.deadline()
+		if !s.shrinkAt.IsZero() {
+			if !time.Now().Before(s.shrinkAt) {
+				shrink()
+				s.shrinkAt = time.Time{}
+			} else if deadline.IsZero() || s.shrinkAt.Before(deadline) {
+				deadline = s.shrinkAt
+			}
+		}
 		if more {
 			deadline = time.Now()
 		} else {
