@@ -229,12 +229,12 @@ func describeMachine(root string) Machine {
 			m.Versions[pkg] = string(out)
 		}
 	}
-	git := exec.Command("git", "log", "-1", "--format=%h %s", "--", "cmd", "supervise", "reap", "signals", "procfs")
+	git := exec.Command("git", "log", "-1", "--format=%h %s", "--", "cmd", "supervise", "reap", "signals", "procfs", "cli", "sigcatch", "logq", "leftover", "doctor")
 	git.Dir = root
 	if out, err := git.Output(); err == nil {
 		m.Commit = strings.TrimSpace(string(out))
 	}
-	dirty := exec.Command("git", "status", "--porcelain", "--", "cmd", "supervise", "reap", "signals", "procfs", "cli")
+	dirty := exec.Command("git", "status", "--porcelain", "--", "cmd", "supervise", "reap", "signals", "procfs", "cli", "sigcatch", "logq", "leftover", "doctor")
 	dirty.Dir = root
 	if out, err := dirty.Output(); err == nil && len(strings.TrimSpace(string(out))) > 0 {
 		m.Commit += " plus uncommitted changes in the working tree"

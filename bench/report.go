@@ -87,7 +87,7 @@ func report(res *Results) string {
 	mt.add("OS", m.OS)
 	mt.add("Go (bench, sexton)", m.Go)
 	mt.add("Load average at start / end", m.LoadStart+" / "+m.LoadEnd)
-	mt.add("sexton source", "`"+m.Commit+"` (last commit touching cmd, supervise, reap, signals, procfs)")
+	mt.add("sexton source", "`"+m.Commit+"` (last commit touching the packages in the sexton binary)")
 	mt.add("Duration", res.Took.Round(time.Second).String())
 	w("%s\n", mt)
 	w("The machine is shared: other work may run on its 2 CPUs during the bench (see the load average), which is\n")
