@@ -32,11 +32,16 @@ func (m *monitor) add(t *Tree) {
 	m.trees[t] = true
 	if !m.running {
 		m.running = true
-		go m.loop()
+		// Listen before the check below, not in the goroutine: a child
+		// that exits between the check and a later Notify would leave
+		// no SIGCHLD for the loop, and Done would never close.
+		chld := make(chan os.Signal, 1)
+		signal.Notify(chld, unix.SIGCHLD)
+		go m.loop(chld)
 	}
 	m.mu.Unlock()
 	m.nudge()
-	// The child may have exited before the loop listened for SIGCHLD.
+	// The child may have exited before SIGCHLD was listened for.
 	t.checkExited()
 }
 
@@ -72,9 +77,9 @@ func (m *monitor) list() (trees []*Tree, next time.Time, ok bool) {
 	return trees, next, true
 }
 
-func (m *monitor) loop() {
-	chld := make(chan os.Signal, 1)
-	signal.Notify(chld, unix.SIGCHLD)
+// loop serves the trees until none is left; chld is already notified of
+// SIGCHLD.
+func (m *monitor) loop(chld chan os.Signal) {
 	defer signal.Stop(chld)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
