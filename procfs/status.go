@@ -8,14 +8,16 @@ import (
 	"strings"
 )
 
-// Status is the part of /proc/PID/status that the doctor uses: the signal
-// masks of the process (of its main thread, for the per-thread SigBlk) and
-// its thread count.
+// Status is the part of /proc/PID/status that the doctor and the tests
+// use: the signal masks of the process (of its main thread, for the
+// per-thread SigBlk), its shared pending signals and its thread count.
 type Status struct {
 	Name    string
 	Threads int
 	// SigBlk, SigIgn and SigCgt are bit masks: bit N-1 stands for signal N.
 	SigBlk, SigIgn, SigCgt uint64
+	// ShdPnd, the same way, is what waits in the process's shared queue.
+	ShdPnd uint64
 }
 
 // ParseStatus parses the text of a /proc/PID/status file. Lines it does not
@@ -50,6 +52,8 @@ func ParseStatus(text string) (Status, error) {
 			mask = &s.SigIgn
 		case "SigCgt":
 			mask = &s.SigCgt
+		case "ShdPnd":
+			mask = &s.ShdPnd
 		default:
 			continue
 		}
@@ -58,7 +62,9 @@ func ParseStatus(text string) (Status, error) {
 			return Status{}, fmt.Errorf("status: %s: %v", key, err)
 		}
 		*mask = v
-		seen++
+		if mask != &s.ShdPnd {
+			seen++
+		}
 	}
 	if seen < 3 {
 		return Status{}, fmt.Errorf("status: signal masks missing")

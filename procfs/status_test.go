@@ -79,6 +79,14 @@ func TestParseStatusErrors(t *testing.T) {
 	if err != nil || s.Name != "a\nb\\c" || !HasSignal(s.SigCgt, 64) || HasSignal(s.SigCgt, 65) || HasSignal(s.SigCgt, 0) {
 		t.Errorf("got %+v, %v", s, err)
 	}
+	// ShdPnd is read, but does not stand in for a missing mask.
+	s, err = ParseStatus("ShdPnd:\t0000000000004000\nSigBlk:\t0\nSigIgn:\t0\nSigCgt:\t0\n")
+	if err != nil || !HasSignal(s.ShdPnd, 15) || HasSignal(s.ShdPnd, 14) {
+		t.Errorf("ShdPnd: got %+v, %v", s, err)
+	}
+	if _, err := ParseStatus("ShdPnd:\t0\nSigBlk:\t0\nSigIgn:\t0\n"); err == nil {
+		t.Error("ShdPnd counted as one of the three signal masks")
+	}
 }
 
 func TestParseCmdline(t *testing.T) {

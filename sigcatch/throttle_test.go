@@ -5,32 +5,27 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sexton-init/sexton/procfs"
 )
 
-// statusMask returns the hexadecimal mask of field in a /proc status
-// file; ok is false if the file is gone (a thread that ended).
-func statusMask(t *testing.T, file, field string) (mask uint64, ok bool) {
+// status parses a /proc status file; ok is false if the file is gone (a
+// thread that ended).
+func status(t *testing.T, file string) (st procfs.Status, ok bool) {
 	t.Helper()
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return 0, false
+		return procfs.Status{}, false
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, found := strings.CutPrefix(line, field+":"); found {
-			m, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			if err != nil {
-				t.Fatalf("%s: %q: %v", file, line, err)
-			}
-			return m, true
-		}
+	st, err = procfs.ParseStatus(string(b))
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
 	}
-	t.Fatalf("%s: no %s", file, field)
-	return 0, false
+	return st, true
 }
 
 // blockedOnThreads returns the blocked masks of this process's threads.
@@ -42,8 +37,8 @@ func blockedOnThreads(t *testing.T) []uint64 {
 	}
 	var masks []uint64
 	for _, f := range files {
-		if m, ok := statusMask(t, f, "SigBlk"); ok {
-			masks = append(masks, m)
+		if st, ok := status(t, f); ok {
+			masks = append(masks, st.SigBlk)
 		}
 	}
 	return masks
@@ -52,8 +47,8 @@ func blockedOnThreads(t *testing.T) []uint64 {
 // heldInKernel reports whether sig waits in the process's shared queue.
 func heldInKernel(t *testing.T, sig int) bool {
 	t.Helper()
-	m, _ := statusMask(t, "/proc/self/status", "ShdPnd")
-	return m&(1<<(sig-1)) != 0
+	st, _ := status(t, "/proc/self/status")
+	return st.ShdPnd&(1<<(sig-1)) != 0
 }
 
 // Once throttled, a thread that counted a real-time signal stops taking
