@@ -24,9 +24,11 @@ func (s *state) handle(sig unix.Signal) {
 	to, ok := s.cfg.Rewrite.Apply(sig)
 	_, rewritten := s.cfg.Rewrite[sig]
 	switch {
-	case s.cfg.Pause && !s.finished:
+	case s.cfg.Pause:
 		// A pause container has no child; passing, say, SIGUSR1 on to
-		// every process of the pod would kill those that do not handle it.
+		// every process of the pod would kill those that do not handle it,
+		// during its shutdown too (a SIGUSR1 counted after the SIGTERM
+		// that stopped pause was sent to them).
 		s.log.Printf(Debug, "pause: %s ignored", signals.Name(sig))
 	case !rewritten && !signals.Relayed(sig, signals.Other):
 		s.emit(s.ev.NotRelayed(sig))
