@@ -55,6 +55,8 @@ func checkLimitedStart(t *testing.T, code int, stdout, stderr string, names *reg
 	t.Helper()
 	lines := testutil.Lines(stderr)
 	switch {
+	case runtimeAbort(stderr) && strings.Contains(stderr, "internal/testutil"):
+		t.Errorf("the test's shim aborted before sexton ran (the limit reached it):\n%s", firstLines(stderr, 30))
 	case code == 3 && stdout == "ran\n" && !runtimeAbort(stderr):
 		t.Logf("the child ran")
 	case code == 1 && stdout == "" && len(lines) == 1 && names.MatchString(lines[0]):

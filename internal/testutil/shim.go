@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"runtime"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,10 +27,13 @@ func runShim() {
 	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		shimFail("mounting /proc: %v", err)
 	}
+	cgroupProcs := -1
 	if cfg.Cgroup != "" {
-		if err := os.WriteFile(cfg.Cgroup+"/cgroup.procs", []byte("0"), 0); err != nil {
-			shimFail("joining cgroup: %v", err)
+		fd, err := unix.Open(cfg.Cgroup+"/cgroup.procs", unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			shimFail("opening the cgroup: %v", err)
 		}
+		cgroupProcs = fd
 	}
 	if len(os.Args) < 2 {
 		shimFail("no program")
@@ -46,7 +50,11 @@ func runShim() {
 			shimFail("ignoring signal %d: %v", s, err)
 		}
 	}
-	// The mask is per thread: block on this thread and exec from it.
+	// The mask is per thread: block on this thread and exec from it. With
+	// one P and the template thread that LockOSThread starts made before the
+	// cgroup is joined, nothing below asks the runtime for a thread, which a
+	// pids limit would turn into an abort of this shim (once seen in CI).
+	runtime.GOMAXPROCS(1)
 	runtime.LockOSThread()
 	var set unix.Sigset_t
 	for _, s := range cfg.Block {
@@ -59,8 +67,22 @@ func runShim() {
 	if cfg.Trace {
 		traceMe(cfg.GoDebug)
 	}
+	if cgroupProcs >= 0 {
+		joinCgroup(cgroupProcs)
+	}
 	err = syscall.Exec(path, os.Args[1:], os.Environ())
 	shimFail("exec %s: %v", path, err)
+}
+
+// joinCgroup moves this process into the cgroup whose cgroup.procs is open
+// as fd. The write is raw: a system call through the scheduler lets the
+// runtime's monitor hand the P to another thread, which it may have to make.
+func joinCgroup(fd int) {
+	zero := byte('0')
+	if _, _, errno := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&zero)), 1); errno != 0 {
+		shimFail("joining cgroup: %v", errno)
+	}
+	_, _, _ = unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
 }
 
 func shimFail(format string, args ...any) {
