@@ -106,3 +106,35 @@ func TestWarnsWhenNeitherPID1NorSubreaper(t *testing.T) {
 		t.Fatalf("warning printed %d times; stderr:\n%s", n, stderrOf(cmd))
 	}
 }
+
+// In a storm sexton reaps in batches (it stops waking for each SIGCHLD,
+// docs/design.md); once the storm is over it goes back to waking for each
+// one, and an orphan that ends after that is reaped too. A loop that lost
+// the SIGCHLD held while it batched, or never handed SIGCHLD back to its
+// signalfd, would leave that last orphan a zombie.
+func TestReapsEachOrphanAfterAStormEnds(t *testing.T) {
+	dir := t.TempDir()
+	stormed, again, done := filepath.Join(dir, "stormed"), filepath.Join(dir, "again"), filepath.Join(dir, "done")
+	storm := strings.Join(testutil.FastTool(t, "orphans", "3000"), " ")
+	one := strings.Join(testutil.FastTool(t, "orphans", "1"), " ")
+	script := storm + " && touch " + stormed + " && while [ ! -e " + again + " ]; do sleep 0.01; done && " +
+		one + " && touch " + done + " && exec sleep 1000"
+	ns := testutil.Start(t, testutil.Spec{Args: cmdline(sexton(t, "-vvv"), []string{"--", "sh", "-c", script})})
+	ns.WaitFile(stormLimit, stormed)
+	testutil.Eventually(t, limit, "no zombies after the storm", func() bool { return len(ns.Zombies()) == 0 })
+	testutil.Eventually(t, limit, "batched reaping to end after the storm", func() bool {
+		return strings.Contains(ns.Stderr(), "reaping at each SIGCHLD again")
+	})
+	if !strings.Contains(ns.Stderr(), "reaping in batches from now on") {
+		t.Fatalf("the storm did not make sexton reap in batches; stderr:\n%s", firstLines(ns.Stderr(), 20))
+	}
+	if err := os.WriteFile(again, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ns.WaitFile(limit, done)
+	testutil.Eventually(t, limit, "the orphan after the storm reaped", func() bool { return len(ns.Zombies()) == 0 })
+	ns.Signal(unix.SIGTERM)
+	if code := ns.Wait(limit); code != 128+int(unix.SIGTERM) {
+		t.Fatalf("exit code %d, want %d", code, 128+int(unix.SIGTERM))
+	}
+}

@@ -8,6 +8,9 @@ const (
 	sysRtSigaction    = 13
 	sysRtSigprocmask  = 14
 	sysRtSigtimedwait = 128
+	sysRead           = 0
+	sysSignalfd4      = 289
+	sysTgkill         = 234
 	sysEventfd2       = 290
 )
 

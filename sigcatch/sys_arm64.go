@@ -8,6 +8,9 @@ const (
 	sysRtSigaction    = 134
 	sysRtSigprocmask  = 135
 	sysRtSigtimedwait = 137
+	sysRead           = 63
+	sysSignalfd4      = 74
+	sysTgkill         = 131
 	sysEventfd2       = 19
 )
 

@@ -6,6 +6,11 @@
 TEXT ·sigtramp(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	DI, R8
 	MOVQ	DX, R9
+	// Routing (route.go): from the return on, this thread blocks the
+	// routed signals (the kernel restores uc_sigmask, at 296 in the
+	// ucontext), so that they wait in the kernel for the signalfd.
+	MOVQ	·routeMask(SB), AX
+	ORQ	AX, 296(R9)
 	// A fault the kernel raised (si_code > 0) is the Go runtime's: a
 	// nil dereference becomes a panic there.
 	LEAQ	·faultSig(SB), AX
@@ -52,18 +57,6 @@ count:
 	SHLQ	CX, AX
 	LOCK
 	ORQ	AX, ·pending(SB)
-	// Flow control, for the signals the loop asked it for: this thread
-	// stops taking sig (the kernel restores uc_sigmask, at 296 in the
-	// ucontext, on return) until the loop releases it; what arrives
-	// meanwhile waits in the kernel's queue, where the loop takes it at
-	// its own pace (Drain).
-	MOVQ	·throttleMask(SB), CX
-	TESTQ	AX, CX
-	JZ	wake
-	LOCK
-	ORQ	AX, ·throttled(SB)
-	ORQ	AX, 296(R9)
-wake:
 	// Wake the loop, once per batch (wakeFD is -1 until Install made it).
 	MOVL	$1, AX
 	XCHGL	AX, ·awake(SB)

@@ -6,6 +6,14 @@
 TEXT ·sigtramp(SB),NOSPLIT|NOFRAME,$0
 	MOVD	R0, R9
 	MOVD	R2, R10
+	// Routing (route.go): from the return on, this thread blocks the
+	// routed signals (uc_sigmask, at 40 in the ucontext, is restored on
+	// return), so that they wait in the kernel for the signalfd.
+	MOVD	$·routeMask(SB), R3
+	MOVD	(R3), R3
+	MOVD	40(R10), R4
+	ORR	R3, R4, R4
+	MOVD	R4, 40(R10)
 	// A fault the kernel raised (si_code > 0) is the Go runtime's.
 	MOVD	$·faultSig(SB), R3
 	MOVBU	(R3)(R0), R3
@@ -56,24 +64,6 @@ or:
 	ORR	R4, R5, R5
 	STLXR	R5, (R3), R6
 	CBNZ	R6, or
-	// Flow control, for the signals the loop asked it for: this thread
-	// stops taking sig (uc_sigmask, at 40 in the ucontext, is restored on
-	// return) until the loop releases it; meanwhile the kernel queues it
-	// for Drain.
-	MOVD	$·throttleMask(SB), R3
-	MOVD	(R3), R3
-	TST	R4, R3
-	BEQ	wake
-	MOVD	$·throttled(SB), R3
-thr:
-	LDAXR	(R3), R5
-	ORR	R4, R5, R5
-	STLXR	R5, (R3), R6
-	CBNZ	R6, thr
-	MOVD	40(R10), R5
-	ORR	R4, R5, R5
-	MOVD	R5, 40(R10)
-wake:
 	// Wake the loop, once per batch (wakeFD is -1 until Install made it).
 	MOVD	$·awake(SB), R3
 	MOVW	$1, R4

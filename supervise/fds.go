@@ -7,10 +7,11 @@ import (
 )
 
 // fdsNeeded is how many file descriptors sexton opens beyond what it
-// inherited: the signal eventfd, the runtime's poller (epoll and its own
-// eventfd), one /proc file at a time, and, to start the child, the
-// close-on-exec pipe that carries an exec error back and the child's pidfd.
-const fdsNeeded = 7
+// inherited: the signal eventfd and signalfd, the loop's timerfd and the
+// epoll set that holds the three, the runtime's poller (epoll and its own eventfd), one /proc
+// file at a time, and, to start the child, the close-on-exec pipe that
+// carries an exec error back and the child's pidfd.
+const fdsNeeded = 10
 
 // fdShortage checks, before anything opens a file, that RLIMIT_NOFILE
 // leaves room for fdsNeeded descriptors: it asks for them (the signal

@@ -87,10 +87,3 @@ func (d *shutdown) deadline() time.Time {
 	}
 	return time.Time{}
 }
-
-func earliest(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}

@@ -40,6 +40,7 @@ type state struct {
 	shrinkAt time.Time
 	ev       Events
 	left     *leftover.Finder
+	batch    batcher
 }
 
 // Run supervises cfg and returns the code sexton should exit with. It is
@@ -61,6 +62,10 @@ func Run(cfg Config) int {
 	}
 	if msg := fdShortage(); msg != "" {
 		s.log.Errorf("%s", msg)
+		return ExitUsage
+	}
+	if err := s.w.open(); err != nil {
+		s.log.Errorf("%v", err)
 		return ExitUsage
 	}
 	s.log.start()
@@ -89,7 +94,9 @@ func Run(cfg Config) int {
 		sigcatch.Ignore(int(unix.SIGTTIN))
 		sigcatch.Ignore(int(unix.SIGTTOU))
 	}
-	sigcatch.Throttle()
+	// From here on the signals that can flood wait in the kernel for the
+	// loop (sigcatch/route.go); the child has its mask already.
+	sigcatch.Route(threadIDs())
 	s.log.Printf(Debug, "%d threads after start-up", threadCount())
 	s.shrinkAt = time.Now().Add(shrinkDelay)
 	return s.loop()
@@ -184,7 +191,8 @@ const relayBatch = 256
 // taking them early. relayBatch bounds the count when they come cheap.
 const drainTime = 200 * time.Microsecond
 
-// drainSlice returns Drain's stopping rule for one turn.
+// drainSlice returns the stopping rule of one turn's reads of the routed
+// signals.
 func drainSlice() func(int) bool {
 	start := time.Now()
 	return func(taken int) bool { return taken < relayBatch && (taken == 0 || time.Since(start) < drainTime) }
@@ -195,35 +203,35 @@ func drainSlice() func(int) bool {
 // Every turn reaps, whatever woke it, so no child exit can be missed.
 func (s *state) loop() int {
 	for {
+		now := time.Now()
 		sigcatch.Take(s.take)
-		drainMore := sigcatch.Drain(s.take, drainSlice())
-		if s.owed[unix.SIGCHLD] > 0 {
+		if s.w.more {
+			s.w.take(s.take)
+		}
+		s.batchDue(now)
+		received := s.owed[unix.SIGCHLD] > 0
+		if received {
 			s.emit(s.ev.Received(unix.SIGCHLD))
 		}
-		reaped := s.reap()
-		more := s.act() || drainMore
-		if code, done := s.stop.step(s, reaped); done {
+		reaped := s.reap(received)
+		more := s.act() || s.w.more
+		if code, done := s.stop.step(s, reaped > 0); done {
 			return code
 		}
-		deadline := s.stop.deadline()
+		s.batchAfter(reaped, now)
+		deadline := earliest(s.stop.deadline(), s.batchDeadline())
 		if !s.shrinkAt.IsZero() {
 			if !time.Now().Before(s.shrinkAt) {
 				shrink()
 				s.shrinkAt = time.Time{}
-			} else if deadline.IsZero() || s.shrinkAt.Before(deadline) {
-				deadline = s.shrinkAt
+			} else {
+				deadline = earliest(deadline, s.shrinkAt)
 			}
 		}
 		if more {
 			deadline = time.Now()
-		} else {
-			// About to sleep: let this thread take signals again, so
-			// that one is there to be woken. While some are left in
-			// the kernel's queue it does not: each one a thread takes
-			// costs as much as one Drain takes.
-			sigcatch.Release()
 		}
-		if err := s.w.wait(deadline); err != nil {
+		if err := s.w.wait(deadline, s.take); err != nil {
 			s.log.Errorf("waiting for signals: %v", err)
 			return ExitUsage
 		}
@@ -256,10 +264,19 @@ func (s *state) exit() int {
 	return s.code
 }
 
-// reap collects every ended child and reports whether it collected any.
-func (s *state) reap() (any bool) {
+// reap collects every ended child and returns how many it collected.
+// received says whether this turn took a SIGCHLD; if not, the one the
+// first exit brought (the kernel queues it before the exit can be waited
+// for) is taken now, so that its Received comes before the Reaped, as in
+// tini, which waits only after a signal.
+func (s *state) reap(received bool) (n int) {
 	left := reap.All(s.names, func(e reap.Exit) {
-		any = true
+		if n++; !received {
+			received = true
+			if sigcatch.TakeQueued(int(unix.SIGCHLD)) {
+				s.emit(s.ev.Received(unix.SIGCHLD))
+			}
+		}
 		main := e.PID == s.child && !s.finished
 		s.emit(s.ev.Reaped(e, main))
 		if main {
@@ -272,5 +289,13 @@ func (s *state) reap() (any bool) {
 		}
 	})
 	s.emit(s.ev.ReapDone(left))
-	return any
+	return n
+}
+
+// earliest returns the earlier of two deadlines, zero meaning none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || !b.IsZero() && b.Before(a) {
+		return b
+	}
+	return a
 }
