@@ -15,6 +15,10 @@
 // this process's own to a broken pipe is dropped, and every other signal is
 // counted, whoever sent it.
 //
+// Once the child has started, Route hands the signals that can flood to a
+// signalfd instead (route.go): every thread blocks them, and the loop reads
+// them from the kernel's queue at its own pace.
+//
 // The package imports nothing (its system calls and atomics are assembly),
 // so a program's first package init can be the one that installs it.
 package sigcatch
