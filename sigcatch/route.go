@@ -42,9 +42,16 @@ const (
 	sfdCloexec  = 0x80000
 )
 
-// routable reports whether s is handed to the signalfd once routed.
-func routable(s int) bool {
-	return replaced[s] && faultSig[s] == 0 && selfSig[s] == 0
+// routable returns, as a kernel sigset, the signals handed to the
+// signalfd once routed, but for except (0: none).
+func routable(except int) uint64 {
+	var mask uint64
+	for s := 1; s <= MaxSig; s++ {
+		if replaced[s] && faultSig[s] == 0 && selfSig[s] == 0 && s != except {
+			mask |= 1 << (s - 1)
+		}
+	}
+	return mask
 }
 
 // NewRouteFD makes the signalfd that Route hands signals to, for every
@@ -52,12 +59,7 @@ func routable(s int) bool {
 // shortage of file descriptors is found while sexton can still refuse to
 // start, and wait on it only after Route.
 func NewRouteFD() (int, error) {
-	var mask uint64
-	for s := 1; s <= MaxSig; s++ {
-		if routable(s) {
-			mask |= 1 << (s - 1)
-		}
-	}
+	mask := routable(0)
 	fd, e := rawSyscall6(sysSignalfd4, ^uintptr(0), uintptr(unsafe.Pointer(&mask)), 8, sfdNonblock|sfdCloexec, 0, 0)
 	if e != 0 {
 		return -1, &Error{Op: "signalfd4", Errno: e}
@@ -72,12 +74,7 @@ func NewRouteFD() (int, error) {
 // the child starts with. A thread left out, or made later, routes after the
 // first signal it handles.
 func Route(tids []int) {
-	var mask uint64
-	for s := 1; s <= MaxSig; s++ {
-		if routable(s) {
-			mask |= 1 << (s - 1)
-		}
-	}
+	mask := routable(0)
 	swap64(&routeMask, mask)
 	set := mask
 	rawSyscall6(sysRtSigprocmask, sigBlock, uintptr(unsafe.Pointer(&set)), 0, 8, 0, 0)
@@ -127,11 +124,9 @@ func ReadRouted(fd int, fn func(sig, n int), goOn func(taken int) bool) (taken i
 // (for a standard signal, one pending merges all that come after it and
 // costs nothing more) until TakeQueued or a resumed read takes it.
 func Hold(fd, sig int, hold bool) error {
-	var mask uint64
-	for s := 1; s <= MaxSig; s++ {
-		if routable(s) && (s != sig || !hold) {
-			mask |= 1 << (s - 1)
-		}
+	mask := routable(0)
+	if hold {
+		mask = routable(sig)
 	}
 	if _, e := rawSyscall6(sysSignalfd4, uintptr(fd), uintptr(unsafe.Pointer(&mask)), 8, 0, 0, 0); e != 0 {
 		return &Error{Op: "signalfd4", Errno: e}
