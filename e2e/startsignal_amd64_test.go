@@ -29,8 +29,9 @@ import (
 //   - SIGUSR1 before the child exists is kept and relayed once it does;
 //     after, it is relayed;
 //   - a fault signal sent with kill (SIGSEGV, SIGBUS, SIGFPE, SIGILL,
-//     SIGTRAP, SIGABRT, SIGSYS) never crashes sexton (and, as tini, is not
-//     relayed).
+//     SIGTRAP, SIGABRT, SIGSYS) never crashes sexton, and is relayed
+//     once the child exists, as any signal another process sends
+//     (docs/compatibility.md).
 //
 // Only while the main thread is still in the Go runtime's own start, before
 // any package init (inRuntimeStart), may the signal take the runtime's
@@ -41,15 +42,20 @@ import (
 
 // The child records the injected signal S and, once it is ready, the
 // real-time marker that the test sends to tell it to exit 42: the record
-// shows whether S reached it, and in what order. The marker's number is
-// above every injected signal's, as the shell runs the traps of signals
-// that are pending together in the order of their numbers (and the kernel
-// hands them out in that order).
+// shows whether S reached it. The marker's trap does not exit itself: a
+// shell that gets a signal while it waits for a foreground command (the
+// touch, a sleep) runs that trap only when the command has ended, and a
+// marker arriving in between can have its trap run first. Measured with
+// the signal relayed while touch ran: dash and bash ran the marker's trap
+// first in about 3% of runs, so a marker trap that exited there ended the
+// shell with the other trap never run (kernel tracing showed the shell's
+// handler had got the signal): the loss this test once saw.
 func startSignalChild(dir, sig string) []string {
 	return []string{"sh", "-c", `trap 'echo ` + sig + ` >> ` + dir + `/rec' ` + sig + `
-trap 'echo MARK >> ` + dir + `/rec; exit 42' ` + strconv.Itoa(int(testutil.MarkerSignal)) + `
+trap 'echo MARK >> ` + dir + `/rec; marked=1' ` + strconv.Itoa(int(testutil.MarkerSignal)) + `
 touch ` + dir + `/ready
-while :; do sleep 0.01; done`}
+while [ -z "$marked" ]; do sleep 0.01; done
+exit 42`}
 }
 
 var (
@@ -86,7 +92,7 @@ type injection struct {
 	inRuntime bool   // still in the runtime's own start
 	// beforeHandler: in sigcatch.Install, before sig's own handler is in
 	beforeHandler bool
-	late          bool     // the main thread went idle first: nothing sent
+	late          bool     // the main thread went idle first
 	stack         []string // the main thread's stack there
 	children      int      // sexton's children at that moment
 }
@@ -112,9 +118,10 @@ func (o outcome) crashed() bool {
 // judge returns "" if the outcome is one the contract allows, else why not.
 func judge(in injection, o outcome) string {
 	name := strings.TrimPrefix(signals.Name(in.sig), "SIG")
-	got := strings.Join(o.rec, ",")
-	relayedAfter := o.ready && got == name+",MARK" && o.code == 42
-	lost := o.ready && got == "MARK" && o.code == 42
+	// In either order: see startSignalChild.
+	rec := slices.Sorted(slices.Values(o.rec))
+	relayedAfter := o.ready && slices.Equal(rec, slices.Sorted(slices.Values([]string{name, "MARK"}))) && o.code == 42
+	lost := o.ready && slices.Equal(rec, []string{"MARK"}) && o.code == 42
 	diedBeforeChild := !o.ready && o.code == 128+int(in.sig) && len(o.rec) == 0
 	if (in.inRuntime || in.beforeHandler) && (o.code == 2 || lost) {
 		return "" // the runtime's default action, or SIG_DFL before it installed its handlers
@@ -173,11 +180,6 @@ func TestSignalsAtEveryMomentOfStartUp(t *testing.T) {
 		sigs := []unix.Signal{unix.SIGTERM, unix.SIGUSR1, rotation[i%len(rotation)]}
 		for _, sig := range sigs {
 			in, o := injectAt(t, bin, syms, sig, k)
-			if in.late {
-				d := "main thread idle before the moment: not sent"
-				moments[d] = append(moments[d], k)
-				continue
-			}
 			verdict := judge(in, o)
 			d := describe(in, o)
 			moments[d] = append(moments[d], in.k)
@@ -210,6 +212,8 @@ func describe(in injection, o outcome) string {
 		where = "in runtime start"
 	case in.beforeHandler:
 		where = "before its handler"
+	case in.late:
+		where = "main thread idle"
 	}
 	crash := ""
 	if o.crashed() {
@@ -289,18 +293,8 @@ func injectAt(t *testing.T, bin string, syms *testutil.Symbols, sig unix.Signal,
 		t.Fatalf("%v at system call %d: sexton has a child, but no system call of sigcatch.Install that puts its handler in was seen", sig, tr.Syscalls)
 	}
 	// A main thread that went idle before the k-th system call is past
-	// its start-up: there is no moment left to send at, and a signal to a
-	// running sexton is what the signal tests send. (Sent while the tracer
-	// held such an idle main thread stopped, or just after letting it go,
-	// a signal was, once in some thousand runs, not relayed; the cause
-	// was not found. Untraced, the signal tests, run 20 times in CI, have
-	// never lost one.)
-	if in.late {
-		tr.Detach()
-		_ = unix.Kill(tr.PID, unix.SIGKILL)
-		tr.Code(limit)
-		return in, outcome{}
-	}
+	// its start-up: the signal goes to a running sexton, held stopped by
+	// the tracer.
 	if !tr.Exited() {
 		if err := unix.Kill(tr.PID, sig); err != nil {
 			t.Fatalf("kill %v: %v", sig, err)
