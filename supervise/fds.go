@@ -10,8 +10,8 @@ import (
 // inherited: the signal eventfd and signalfd, the loop's timerfd and the
 // epoll set that holds the three, the runtime's poller (epoll and its own eventfd), one /proc
 // file at a time, and, to start the child, the close-on-exec pipe that
-// carries an exec error back and the child's pidfd.
-const fdsNeeded = 10
+// carries an exec error back.
+const fdsNeeded = 9
 
 // fdShortage checks, before anything opens a file, that RLIMIT_NOFILE
 // leaves room for fdsNeeded descriptors: it asks for them (the signal

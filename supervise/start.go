@@ -86,12 +86,11 @@ func execCode(err error) int {
 // its own process group, in the terminal's foreground when stdin is
 // sexton's controlling terminal (tty); or, with Setsid, its own session,
 // which takes over the terminal when sexton has just released it (handOver).
-func startChild(cfg *Config, tty, handOver bool) (*os.Process, error) {
+func startChild(cfg *Config, tty, handOver bool) (pid int, err error) {
 	path := cfg.Path
 	if path == "" {
-		var err error
 		if path, err = lookPath(cfg.Args[0]); err != nil {
-			return nil, err
+			return 0, err
 		}
 	}
 	attr := &syscall.SysProcAttr{}
@@ -106,21 +105,24 @@ func startChild(cfg *Config, tty, handOver bool) (*os.Process, error) {
 	default:
 		attr.Setpgid = true
 	}
-	pa := &os.ProcAttr{Env: cfg.Env, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}, Sys: attr}
-	p, err := os.StartProcess(path, cfg.Args, pa)
+	env := cfg.Env
+	if env == nil {
+		env = syscall.Environ()
+	}
+	// syscall.ForkExec, not os.StartProcess: the os package's first start
+	// forks a throwaway child to find out whether the kernel has pidfds,
+	// a second fork that every start of sexton would pay for.
+	pa := &syscall.ProcAttr{Env: env, Files: []uintptr{0, 1, 2}, Sys: attr}
+	pid, err = syscall.ForkExec(path, cfg.Args, pa)
 	if errors.Is(err, unix.ENOEXEC) && cfg.Path == "" {
 		// An executable file the kernel cannot run (a script without
 		// "#!"): execvp runs it with the shell, and so does sexton.
-		p, err = os.StartProcess(shell, append([]string{shell, path}, cfg.Args[1:]...), pa)
+		pid, err = syscall.ForkExec(shell, append([]string{shell, path}, cfg.Args[1:]...), pa)
 	}
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, &ExecError{Name: cfg.Args[0], Err: err, Code: execCode(err)}
+		return 0, &ExecError{Name: cfg.Args[0], Err: err, Code: execCode(err)}
 	}
-	return p, nil
+	return pid, nil
 }
 
 // releaseTerminal gives up stdin's terminal in session mode, as dumb-init

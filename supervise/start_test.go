@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // lookPath behaves as execvp: not found is 127, found but not executable
@@ -59,16 +61,16 @@ func TestStartChildRunsScriptsWithTheShell(t *testing.T) {
 	if err := os.WriteFile(script, []byte("echo \"$0 $*\" > "+out+"\nexit 4\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	p, err := startChild(&Config{Args: []string{script, "a", "b"}}, false, false)
+	pid, err := startChild(&Config{Args: []string{script, "a", "b"}}, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := p.Wait()
-	if err != nil {
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil {
 		t.Fatal(err)
 	}
-	if st.ExitCode() != 4 {
-		t.Errorf("exit code %d, want the script's 4", st.ExitCode())
+	if ws.ExitStatus() != 4 {
+		t.Errorf("exit code %d, want the script's 4", ws.ExitStatus())
 	}
 	if b, _ := os.ReadFile(out); string(b) != script+" a b\n" {
 		t.Errorf("the script wrote %q, want %q", b, script+" a b\n")

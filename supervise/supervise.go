@@ -148,7 +148,7 @@ func (s *state) setUp() (int, bool) {
 func (s *state) startMain() (int, bool) {
 	tty := isControllingTerminal(0)
 	ses := s.newSession()
-	p, err := startChild(s.cfg, tty, ses.handOver)
+	pid, err := startChild(s.cfg, tty, ses.handOver)
 	if err != nil {
 		var ee *ExecError
 		isExec := errors.As(err, &ee)
@@ -170,8 +170,7 @@ func (s *state) startMain() (int, bool) {
 		s.log.Errorf("%v", err)
 		return ee.Code, false
 	}
-	s.child = p.Pid
-	_ = p.Release()
+	s.child = pid
 	s.emit(s.ev.Spawned(Child{Name: s.cfg.Args[0], PID: s.child, Setsid: s.cfg.Setsid, CttyErr: ses.ctty}))
 	if s.cfg.ChdirRoot {
 		s.emit(s.ev.LeftStartDir(leaveStartDir()))
