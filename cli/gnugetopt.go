@@ -8,10 +8,9 @@ import (
 // The personalities parse their command lines exactly as the C programs they
 // stand in for do, with glibc's getopt and getopt_long: the same options are
 // accepted, the same ones rejected, in the same order, with the same
-// messages. pborman/getopt, which sexton's own command line uses, differs in
-// all three (it neither permutes nor abbreviates long options, and words its
-// errors its own way), so this file carries a small emulation of the glibc
-// behaviour the personalities rely on.
+// messages. This file carries a small emulation of the glibc behaviour the
+// personalities rely on; sexton's own command line uses it too, without
+// permuting (its options stop at the program).
 
 // gnuLong is a long option for gnuGetopt.
 type gnuLong struct {
@@ -22,8 +21,9 @@ type gnuLong struct {
 
 // gnuOpt is one option found on the command line.
 type gnuOpt struct {
-	opt byte   // the short option letter (long options are mapped to theirs)
-	arg string // its argument, if it takes one
+	opt  byte   // the short option letter (long options are mapped to theirs)
+	name string // the option as written: "-e" or "--remap-exit"
+	arg  string // its argument, if it takes one
 	// err, when not empty, is glibc's complaint about this word (without
 	// the "NAME: " prefix); parsing stops at the first one.
 	err string
@@ -73,16 +73,17 @@ func gnuGetopt(args []string, short string, long []gnuLong, permute bool) (opts 
 			if !known {
 				return append(opts, gnuOpt{opt: c, err: fmt.Sprintf("invalid option -- '%c'", c)}), operands
 			}
+			name := "-" + string(c)
 			if !hasArg {
-				opts = append(opts, gnuOpt{opt: c})
+				opts = append(opts, gnuOpt{opt: c, name: name})
 				continue
 			}
 			switch {
 			case j+1 < len(a):
-				opts = append(opts, gnuOpt{opt: c, arg: a[j+1:]})
+				opts = append(opts, gnuOpt{opt: c, name: name, arg: a[j+1:]})
 			case i+1 < len(args):
 				i++
-				opts = append(opts, gnuOpt{opt: c, arg: args[i]})
+				opts = append(opts, gnuOpt{opt: c, name: name, arg: args[i]})
 			default:
 				return append(opts, gnuOpt{opt: c, err: fmt.Sprintf("option requires an argument -- '%c'", c)}), operands
 			}
@@ -118,7 +119,7 @@ func gnuLongOpt(word string, rest []string, long []gnuLong) (o gnuOpt, used int)
 	case len(candidates) > 1:
 		return gnuOpt{err: fmt.Sprintf("option '--%s' is ambiguous; possibilities: %s", name, strings.Join(candidates, " "))}, 0
 	}
-	o.opt = match.short
+	o.opt, o.name = match.short, "--"+match.name
 	switch {
 	case !match.hasArg && hasValue:
 		o.err = fmt.Sprintf("option '--%s' doesn't allow an argument", match.name)

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pborman/getopt/v2"
-
 	"github.com/sexton-init/sexton/signals"
 	"github.com/sexton-init/sexton/supervise"
 )
@@ -48,6 +46,26 @@ func usagef(format string, args ...any) error {
 	return &UsageError{Msg: fmt.Sprintf(format, args...)}
 }
 
+// sextonShort and sextonLong are sexton's own options, parsed by glibc's
+// rules (long options may be abbreviated and take =VALUE) but without
+// permuting: the options stop at the program.
+const sextonShort = "hlsp:vwge:r:"
+
+// Letters for the options that have only a long name: bytes that no short
+// option can be written with.
+const (
+	optVersion = 1 + iota
+	optGrace
+	optPause
+)
+
+var sextonLong = []gnuLong{
+	{"help", false, 'h'}, {"version", false, optVersion}, {"license", false, 'l'},
+	{"subreaper", false, 's'}, {"pdeathsig", true, 'p'}, {"verbose", false, 'v'},
+	{"warn-on-reap", false, 'w'}, {"process-group", false, 'g'}, {"remap-exit", true, 'e'},
+	{"rewrite", true, 'r'}, {"grace", true, optGrace}, {"pause", false, optPause},
+}
+
 // ParseSexton parses sexton's own command line (args without the program
 // name) and environment.
 func ParseSexton(args []string, env Env) (Invocation, error) {
@@ -57,27 +75,47 @@ func ParseSexton(args []string, env Env) (Invocation, error) {
 	c.Rewrite = signals.Rewrite{}
 	c.Grace = DefaultGrace
 
-	fs := getopt.New()
-	var help, version, license bool
-	fs.FlagLong(&help, "help", 'h', "")
-	fs.FlagLong(&version, "version", 0, "")
-	fs.FlagLong(&license, "license", 'l', "")
-	fs.FlagLong(&c.Subreaper, "subreaper", 's', "")
-	fs.FlagLong(signalValue{&c.ParentDeath}, "pdeathsig", 'p', "")
-	verbose := fs.CounterLong("verbose", 'v', "")
-	fs.FlagLong(&c.WarnOnReap, "warn-on-reap", 'w', "")
-	fs.FlagLong(&c.Group, "process-group", 'g', "")
-	fs.FlagLong(exitCodes(c.ZeroExit), "remap-exit", 'e', "")
-	fs.FlagLong(rewriteValue{c.Rewrite}, "rewrite", 'r', "")
-	fs.FlagLong(graceValue{&c.Grace}, "grace", 0, "")
-	fs.FlagLong(&c.Pause, "pause", 0, "")
-
 	// The environment sets defaults, so it is read first, but its errors
 	// wait: --help, --version and --license answer whatever it holds.
 	envErr := applySextonEnv(c, env)
 	level, levelErr := envVerbosity(env)
-	if err := fs.Getopt(append([]string{"sexton"}, args...), nil); err != nil {
-		return inv, &UsageError{Msg: err.Error()}
+	opts, operands := gnuGetopt(args, sextonShort, sextonLong, false)
+	var help, version, license bool
+	verbose := 0
+	for _, o := range opts {
+		if o.err != "" {
+			return inv, &UsageError{Msg: o.err}
+		}
+		var err error
+		switch o.opt {
+		case 'h':
+			help = true
+		case optVersion:
+			version = true
+		case 'l':
+			license = true
+		case 's':
+			c.Subreaper = true
+		case 'p':
+			err = setSignal(&c.ParentDeath, o.arg, o.name)
+		case 'v':
+			verbose++
+		case 'w':
+			c.WarnOnReap = true
+		case 'g':
+			c.Group = true
+		case 'e':
+			err = addExitCode(c.ZeroExit, o.arg, o.name)
+		case 'r':
+			err = addRewrite(c.Rewrite, o.arg, o.name)
+		case optGrace:
+			err = setGrace(&c.Grace, o.arg, o.name)
+		case optPause:
+			c.Pause = true
+		}
+		if err != nil {
+			return inv, &UsageError{Msg: err.Error()}
+		}
 	}
 	switch {
 	case help:
@@ -94,8 +132,8 @@ func ParseSexton(args []string, env Env) (Invocation, error) {
 	case levelErr != nil:
 		return inv, levelErr
 	}
-	c.Log = &supervise.Logger{Verbosity: level + *verbose}
-	c.Args = fs.Args()
+	c.Log = &supervise.Logger{Verbosity: level + verbose}
+	c.Args = operands
 	c.ChdirRoot = true // see docs/compatibility.md, "Working directory"
 	switch {
 	case c.Pause && len(c.Args) > 0:

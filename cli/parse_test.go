@@ -33,6 +33,33 @@ func TestParseSexton(t *testing.T) {
 	}
 }
 
+// glibc's rules, without permuting: long options abbreviated or with
+// =VALUE, arguments attached or not, and the options stop at the program.
+func TestParseSextonRules(t *testing.T) {
+	inv, err := ParseSexton(strings.Fields("--gr=3 --remap=4 -e5 -vsv --pdeath TERM cmd -v --grace 9"), envOf())
+	c := inv.Config
+	if err != nil || c.Grace != 3*time.Second || !c.ZeroExit[4] || !c.ZeroExit[5] || c.Log.Verbosity != 3 ||
+		!c.Subreaper || c.ParentDeath != unix.SIGTERM || strings.Join(c.Args, " ") != "cmd -v --grace 9" {
+		t.Errorf("got %+v, %v", c, err)
+	}
+	for args, want := range map[string]string{
+		"--bogus cmd":      "unrecognized option '--bogus'",
+		"-sx cmd":          "invalid option -- 'x'",
+		"-p":               "option requires an argument -- 'p'",
+		"--grace":          "option '--grace' requires an argument",
+		"--p cmd":          "option '--p' is ambiguous",
+		"--pause=1":        "option '--pause' doesn't allow an argument",
+		"--remap-exit x c": `--remap-exit: exit code "x"`,
+		"-p NOPE cmd":      `-p: unknown signal "NOPE"`,
+		"-\x01 cmd":        "invalid option",
+	} {
+		_, err := ParseSexton(strings.Fields(args), envOf())
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want one containing %q", args, err, want)
+		}
+	}
+}
+
 func TestHelpMentionsPersonalities(t *testing.T) {
 	h := helpText("sexton")
 	for _, s := range []string{"tini", "docker-init", "dumb-init"} {

@@ -47,11 +47,11 @@ func TestBadInput(t *testing.T) {
 		argv []string
 		want string
 	}{
-		{cmdline([]string{"--bogus"}, cmd), "unknown option: --bogus"},
-		{cmdline([]string{"-x"}, cmd), "unknown option: -x"},
+		{cmdline([]string{"--bogus"}, cmd), "unrecognized option '--bogus'"},
+		{cmdline([]string{"-x"}, cmd), "invalid option -- 'x'"},
 		{nil, "no command given"},
 		{[]string{"--"}, "no command given"},
-		{[]string{"-p"}, "missing parameter for -p"},
+		{[]string{"-p"}, "option requires an argument -- 'p'"},
 		{cmdline([]string{"-p", "SIGNOPE"}, cmd), `-p: unknown signal "SIGNOPE"`},
 		{cmdline([]string{"-p", "65"}, cmd), "signal number 65 out of range"},
 		{cmdline([]string{"-e", "256"}, cmd), `exit code "256" is not a number from 0 to 255`},
