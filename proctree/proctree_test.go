@@ -108,6 +108,13 @@ func needSupervisor(t *testing.T) {
 	}
 }
 
+// runs reports whether p's command is comm now (Proc.Comm is the one first
+// seen, which for a forked child is its parent's until it execs).
+func runs(p Proc, comm string) bool {
+	s, err := procfs.ReadStat("/proc", p.PID)
+	return err == nil && s.Comm == comm
+}
+
 // cgroupDir returns the test's own cgroup v2 directory, or the v1 freezer
 // one, for the cgroup tests.
 func cgroupDir(t *testing.T, v2 bool) string {
@@ -393,10 +400,7 @@ func TestCustomCancelKept(t *testing.T) {
 	// never run, 8 in 100 runs), and the cancel sends SIGTERM at once.
 	testutil.Eventually(t, hang, "sh and sleep up", func() bool {
 		m := tree.Members()
-		return len(m) == 2 && slices.ContainsFunc(m, func(p Proc) bool {
-			s, err := procfs.ReadStat("/proc", p.PID)
-			return err == nil && s.Comm == "sleep"
-		})
+		return len(m) == 2 && slices.ContainsFunc(m, func(p Proc) bool { return runs(p, "sleep") })
 	})
 	members := tree.Members()
 	cancel()

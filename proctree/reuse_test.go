@@ -108,7 +108,7 @@ func TestReusedPIDIsNoMember(t *testing.T) {
 	var member Proc
 	testutil.Eventually(t, hang, "the setsid'd sleep a member", func() bool {
 		for _, p := range tree.Members() {
-			if s, err := procfs.ReadStat("/proc", p.PID); err == nil && p.PID == pid && s.Comm == "sleep" {
+			if p.PID == pid && runs(p, "sleep") {
 				member = p
 				return true
 			}

@@ -6,8 +6,6 @@ import (
 	"os/exec"
 	"testing"
 	"time"
-
-	"github.com/sexton-init/sexton/procfs"
 )
 
 // slowTree starts a shell that, on SIGTERM, takes a moment to save and
@@ -25,7 +23,7 @@ func slowTree(t *testing.T, grace time.Duration) (*Tree, Proc) {
 	var ignorer Proc
 	for deadline := time.Now().Add(hang); ignorer.PID == 0; {
 		for _, p := range tree.Members() { // Comm is the one first seen
-			if s, err := procfs.ReadStat("/proc", p.PID); err == nil && p.PID != tree.Root().PID && s.Comm == "sleep" {
+			if p.PID != tree.Root().PID && runs(p, "sleep") {
 				ignorer = p
 			}
 		}
