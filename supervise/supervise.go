@@ -96,9 +96,8 @@ func Run(cfg Config) int {
 	}
 	// From here on the signals that can flood wait in the kernel for the
 	// loop (sigcatch/route.go); the child has its mask already.
-	tids := threadIDs()
-	sigcatch.Route(tids)
-	s.log.Printf(Debug, "%d threads after start-up", len(tids))
+	sigcatch.Route()
+	s.log.Printf(Debug, "%d threads after start-up", threadCount())
 	s.shrinkAt = time.Now().Add(shrinkDelay)
 	return s.loop()
 }

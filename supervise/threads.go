@@ -29,15 +29,7 @@ const threadsNeeded = 4
 // false.
 func (s *state) reserveThreads() bool {
 	runtime.GOMAXPROCS(1)
-	have := threadCount()
-	if have < 0 {
-		// No /proc to count with: make the threads blindly.
-		for range threadsNeeded {
-			forceThread()
-		}
-		return true
-	}
-	missing := threadsNeeded - have
+	missing := threadsNeeded - threadCount()
 	if missing <= 0 {
 		return true // a fork that fails for want of a PID says so itself
 	}
@@ -137,36 +129,11 @@ func tasksOfUser(uid int) int {
 	return n
 }
 
-// threadCount returns the number of threads of this process, or -1.
+// threadCount returns the number of threads of this process: the runtime's
+// own list of them, which holds every thread it made (without cgo there are
+// no others) and loses only those that exit, which a thread of sexton's
+// never does. Reading it takes no system call, so it works without /proc.
 func threadCount() int {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
-			n, err := strconv.Atoi(strings.TrimSpace(v))
-			if err != nil {
-				return -1
-			}
-			return n
-		}
-	}
-	return -1
-}
-
-// threadIDs lists this process's threads (none without /proc: then each
-// thread routes signals after the first one it handles).
-func threadIDs() []int {
-	entries, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		return nil
-	}
-	tids := make([]int, 0, len(entries))
-	for _, e := range entries {
-		if t, err := strconv.Atoi(e.Name()); err == nil {
-			tids = append(tids, t)
-		}
-	}
-	return tids
+	n, _ := runtime.ThreadCreateProfile(nil)
+	return n
 }
