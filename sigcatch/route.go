@@ -15,10 +15,11 @@ import "unsafe"
 // routeMask into the mask that the kernel restores when the handler
 // returns: Route blocks the routed signals on the calling thread, and every
 // other thread, made before or after, routes from the first signal it
-// handles on, or from RouteThread. The kernel gives a process-directed
-// signal to a thread that does not block it, so each of the other threads
-// takes at most one routed signal through the handler (counted as before
-// Route) and the rest queue for the signalfd.
+// handles on. The kernel gives a process-directed signal to a thread that
+// does not block it, so each of the other threads takes at most one routed
+// signal through the handler (counted as before Route) and the rest queue
+// for the signalfd. Nothing wakes an idle thread to route it: a thread that
+// never gets a signal costs nothing.
 //
 // Not routed, so still handled on whatever thread they come to: the fault
 // signals (a fault while blocked would kill the process instead of
@@ -77,17 +78,6 @@ func Route() {
 	swap64(&routeMask, mask)
 	set := mask
 	rawSyscall6(sysRtSigprocmask, sigBlock, uintptr(unsafe.Pointer(&set)), 0, 8, 0, 0)
-}
-
-// RouteThread makes thread tid of this process route now, without waiting
-// for a signal: it sends it a SIGURG, which the handler passes on to the
-// runtime (a preemption signal the runtime did not ask for does nothing
-// there) after setting the thread's mask. Call it after Route, once the
-// wake-up is off every critical path: a routed signal is read from the
-// signalfd by the thread that polls, while one that takes the handler on
-// an idle thread first wakes that thread, which then wakes the poller.
-func RouteThread(tid int) {
-	rawSyscall6(sysTgkill, uintptr(selfPID), uintptr(tid), sigURG, 0, 0, 0)
 }
 
 // ReadRouted takes the routed signals from the signalfd fd, a read of up to

@@ -10,7 +10,6 @@ const (
 	sysRtSigtimedwait = 128
 	sysRead           = 0
 	sysSignalfd4      = 289
-	sysTgkill         = 234
 	sysEventfd2       = 290
 )
 

@@ -221,7 +221,6 @@ func (s *state) loop() int {
 		deadline := earliest(s.stop.deadline(), s.batchDeadline())
 		if !s.shrinkAt.IsZero() {
 			if !time.Now().Before(s.shrinkAt) {
-				routeThreads()
 				shrink()
 				s.shrinkAt = time.Time{}
 			} else {

@@ -1,7 +1,6 @@
 package supervise
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"runtime"
@@ -11,7 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sexton-init/sexton/procfs"
-	"github.com/sexton-init/sexton/sigcatch"
 )
 
 // threadsNeeded is how many OS threads sexton runs with, made at start-up.
@@ -138,65 +136,4 @@ func tasksOfUser(uid int) int {
 func threadCount() int {
 	n, _ := runtime.ThreadCreateProfile(nil)
 	return n
-}
-
-// routeThreads makes every thread of this process route the signals now
-// (sigcatch.RouteThread), so that the first signal after it does not take
-// the handler on an idle thread. The loop calls it with shrink, once
-// start-up is long over: done at start-up, listing the threads and waking
-// them cost about 4% of a whole `sexton -- /bin/true`. It allocates
-// nothing (it reads /proc/self/task through shrink's static buffer); with
-// no /proc the threads route from their first signal, as before it.
-func routeThreads() {
-	fd, err := unix.Open("/proc/self/task", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return
-	}
-	defer unix.Close(fd)
-	for {
-		n, err := unix.Getdents(fd, mapsBuf[:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil || n <= 0 {
-			return
-		}
-		forEachDirent(mapsBuf[:n], func(name []byte) {
-			if tid, ok := parseTID(name); ok {
-				sigcatch.RouteThread(tid)
-			}
-		})
-	}
-}
-
-// forEachDirent calls f with the name of each linux_dirent64 record in b.
-func forEachDirent(b []byte, f func(name []byte)) {
-	const nameOff = 19 // d_ino 8, d_off 8, d_reclen 2, d_type 1
-	for len(b) >= nameOff {
-		reclen := int(b[16]) | int(b[17])<<8
-		if reclen < nameOff || reclen > len(b) {
-			return
-		}
-		name := b[nameOff:reclen]
-		if i := bytes.IndexByte(name, 0); i >= 0 {
-			name = name[:i]
-		}
-		f(name)
-		b = b[reclen:]
-	}
-}
-
-// parseTID parses a decimal thread ID; "." and ".." are not.
-func parseTID(s []byte) (int, bool) {
-	if len(s) == 0 || len(s) > 9 {
-		return 0, false
-	}
-	n := 0
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
 }
