@@ -13,13 +13,11 @@ import "unsafe"
 // A thread blocks a signal only for itself, and the Go runtime gives each
 // thread it makes the mask the process started with. So the handler ORs
 // routeMask into the mask that the kernel restores when the handler
-// returns: Route blocks the routed signals on the calling thread, and every
-// other thread, made before or after, routes from the first signal it
-// handles on. The kernel gives a process-directed signal to a thread that
-// does not block it, so each of the other threads takes at most one routed
-// signal through the handler (counted as before Route) and the rest queue
-// for the signalfd. Nothing wakes an idle thread to route it: a thread that
-// never gets a signal costs nothing.
+// returns: Route sends every thread a SIGURG, which the handler passes on
+// to the runtime (the runtime ignores a preemption signal it did not ask
+// for) after setting the thread's mask; and a thread the runtime makes
+// later takes the handler's path for its first signal and routes from then
+// on.
 //
 // Not routed, so still handled on whatever thread they come to: the fault
 // signals (a fault while blocked would kill the process instead of
@@ -69,15 +67,20 @@ func NewRouteFD() (int, error) {
 	return int(fd), nil
 }
 
-// Route blocks every routable signal on the calling thread and makes the
-// handler block them on each thread it runs on from now on (see above), so
-// that they queue for the signalfd. Call it once the child has started: a
-// thread's blocked mask at fork is what the child starts with.
-func Route() {
+// Route blocks every routable signal on the calling thread and, through
+// the handler, on each thread in tids (the process's threads, the caller's
+// included or not), so that from then on they queue for the signalfd. Call
+// it once the child has started: a thread's blocked mask at fork is what
+// the child starts with. A thread left out, or made later, routes after the
+// first signal it handles.
+func Route(tids []int) {
 	mask := routable(0)
 	swap64(&routeMask, mask)
 	set := mask
 	rawSyscall6(sysRtSigprocmask, sigBlock, uintptr(unsafe.Pointer(&set)), 0, 8, 0, 0)
+	for _, t := range tids {
+		rawSyscall6(sysTgkill, uintptr(selfPID), uintptr(t), sigURG, 0, 0, 0)
+	}
 }
 
 // ReadRouted takes the routed signals from the signalfd fd, a read of up to

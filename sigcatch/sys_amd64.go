@@ -10,6 +10,7 @@ const (
 	sysRtSigtimedwait = 128
 	sysRead           = 0
 	sysSignalfd4      = 289
+	sysTgkill         = 234
 	sysEventfd2       = 290
 )
 

@@ -10,6 +10,7 @@ const (
 	sysRtSigtimedwait = 137
 	sysRead           = 63
 	sysSignalfd4      = 74
+	sysTgkill         = 131
 	sysEventfd2       = 19
 )
 

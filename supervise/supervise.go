@@ -96,8 +96,9 @@ func Run(cfg Config) int {
 	}
 	// From here on the signals that can flood wait in the kernel for the
 	// loop (sigcatch/route.go); the child has its mask already.
-	sigcatch.Route()
-	s.log.Printf(Debug, "%d threads after start-up", threadCount())
+	tids := threadIDs()
+	sigcatch.Route(tids)
+	s.log.Printf(Debug, "%d threads after start-up", len(tids))
 	s.shrinkAt = time.Now().Add(shrinkDelay)
 	return s.loop()
 }

@@ -137,3 +137,19 @@ func threadCount() int {
 	n, _ := runtime.ThreadCreateProfile(nil)
 	return n
 }
+
+// threadIDs lists this process's threads (none without /proc: then each
+// thread routes signals after the first one it handles).
+func threadIDs() []int {
+	entries, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return nil
+	}
+	tids := make([]int, 0, len(entries))
+	for _, e := range entries {
+		if t, err := strconv.Atoi(e.Name()); err == nil {
+			tids = append(tids, t)
+		}
+	}
+	return tids
+}
