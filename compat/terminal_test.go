@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/creack/pty"
-
 	"github.com/sexton-init/sexton/internal/testutil"
 )
 
@@ -16,7 +14,7 @@ import (
 func TestDumbInitHandsTheTerminalToTheChild(t *testing.T) {
 	var ttys [2]string
 	for i, im := range dumbInits(t) {
-		master, tty, err := pty.Open()
+		master, tty, err := testutil.OpenPTY()
 		if err != nil {
 			t.Fatal(err)
 		}

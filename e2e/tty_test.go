@@ -5,15 +5,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/creack/pty"
-
 	"github.com/sexton-init/sexton/internal/testutil"
 )
 
 // On a terminal the child's process group is the foreground group, so
 // Ctrl-C goes to the child (and not through sexton).
 func TestTerminalForegroundAndCtrlC(t *testing.T) {
-	master, tty, err := pty.Open()
+	master, tty, err := testutil.OpenPTY()
 	if err != nil {
 		t.Fatal(err)
 	}
