@@ -162,3 +162,23 @@ func TestSymbolPackage(t *testing.T) {
 		t.Errorf("parseNM = %+v", syms)
 	}
 }
+
+// A static binary over 2 MiB is missed, unless the run has its symbol
+// table's breakdown by package (the alternative); never met.
+func TestBinaryVerdict(t *testing.T) {
+	fp := []FootprintRun{{Init: "sexton", Size: 5 << 19, Static: true}}
+	for _, c := range []struct {
+		bins []BinSize
+		want string
+	}{
+		{nil, "**missed**"},
+		{[]BinSize{{Init: "sexton", Err: "go tool nm: exit status 1"}}, "**missed**"},
+		{[]BinSize{{Init: "sexton", Pkgs: []PkgSize{{Pkg: "runtime", Size: 1 << 20}}}}, "**over**: what the rest buys is in *Binary size*"},
+	} {
+		tb := &table{}
+		otherTargets(tb, &Results{Footprint: fp, BinSize: c.bins})
+		if got := tb.rows[0]; got[0] != "binary ≤ 2.0 MiB, static" || got[3] != c.want {
+			t.Errorf("with %+v: row %q, want verdict %q", c.bins, got, c.want)
+		}
+	}
+}
